@@ -1,0 +1,40 @@
+# The course's commands. `make lab` and `make test` are the two commands of the README's quick start.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+NB     ?=
+
+.PHONY: setup lab test unit check refresh bench datasets clean
+
+setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+lab: setup                           ## open the course in JupyterLab
+	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+
+test: setup                          ## every test: unit tests + strict nbval of notebooks and solutions
+	$(BIN)/python -m pytest -n 2 --dist loadscope
+
+unit: setup                          ## only the unit tests of course_lib and the checkers
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests
+
+check: setup                         ## strict nbval per notebook with a table: make check NB="00 03"
+	$(BIN)/python -m course_lib check $(NB)
+
+refresh: setup                       ## re-execute notebooks in a clean kernel: make refresh NB=00
+	$(BIN)/python -m course_lib refresh $(NB)
+
+bench: setup                         ## time and memory per notebook -> benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py $(NB)
+
+datasets: setup                      ## verify the generated datasets against their manifest
+	$(BIN)/python -m course_lib datasets --verify
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,82 @@
+"""The instructor's command line: ``python -m course_lib COMMAND``.
+
+    check   [NN ...] [--notebooks|--solutions]   strict nbval per notebook, then a table
+    refresh [NN ...] [--notebooks|--solutions]   re-execute in a clean kernel, store outputs
+    datasets (--verify | --regenerate NAME ...)  check or rebuild the generated datasets
+    build SCRIPT.py NOTEBOOK.ipynb              make a notebook from a "# %%" script
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _folders(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.notebooks and not args.solutions:
+        return ("notebooks",)
+    if args.solutions and not args.notebooks:
+        return ("solutions",)
+    return ("notebooks", "solutions")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from course_lib import nbtools
+
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("check", "check notebooks with strict nbval and print a table"),
+                       ("refresh", "re-execute notebooks top to bottom and store their outputs")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("chapters", nargs="*", help="00, 03_backpropagation, or a path (default: all)")
+        p.add_argument("--notebooks", action="store_true", help="only notebooks/")
+        p.add_argument("--solutions", action="store_true", help="only solutions/")
+    d = sub.add_parser("datasets", help="verify or regenerate the generated datasets")
+    g = d.add_mutually_exclusive_group(required=True)
+    g.add_argument("--verify", action="store_true", help="check every file against datasets/SHA256SUMS")
+    g.add_argument("--regenerate", nargs="+", metavar="NAME", help="rebuild these datasets and the manifest")
+    b = sub.add_parser("build", help="make a notebook from a percent-format script")
+    b.add_argument("script", type=Path)
+    b.add_argument("notebook", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command in ("check", "refresh"):
+        try:
+            paths = nbtools.find_notebooks(args.chapters, _folders(args))
+        except ValueError as err:
+            parser.error(str(err))
+        if args.command == "check":
+            rows = nbtools.check_notebooks(paths)
+            print(nbtools.format_table(rows))
+            return 0 if all(r.passed for r in rows) else 1
+        for path in paths:
+            seconds = nbtools.execute_notebook(path)
+            print(f"{path.relative_to(nbtools.ROOT)}: executed in {seconds:.1f} s")
+        return 0
+
+    if args.command == "datasets":
+        from course_lib import data, generators
+
+        if args.verify:
+            manifest = data.read_manifest()
+            for rel in sorted(manifest):
+                data.verify_file(data.DATASETS_DIR / rel)
+                print(f"ok  {rel}")
+            return 0
+        for name in args.regenerate:
+            path = generators.write(name, data.DATASETS_DIR)
+            print(f"wrote {path.relative_to(nbtools.ROOT)} ({data.sha256_of(path)[:12]}...)")
+        return 0
+
+    nb = nbtools.notebook_from_script(args.script.read_text(encoding="utf-8"))
+    import nbformat
+
+    nbformat.write(nb, args.notebook)
+    print(f"wrote {args.notebook} ({len(nb.cells)} cells); run `python -m course_lib refresh {args.notebook}`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

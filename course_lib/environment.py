@@ -1,0 +1,149 @@
+"""The one call every notebook starts with: :func:`setup_notebook`.
+
+It quiets TensorFlow *before* TensorFlow is imported, sets every seed and op determinism, installs
+what the course needs when it runs on Colab, sets matplotlib to PNG output, picks the
+``tf.distribute`` strategy and prints a short report of versions and devices.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from typing import Any
+
+#: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
+COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29"}
+
+
+def in_colab() -> bool:
+    """True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def _quiet_tensorflow() -> None:
+    """Set the environment variables that must be in place before TensorFlow loads."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no INFO/WARNING/ERROR lines from TF's C++ core
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same float results as without oneDNN
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" in sys.modules:
+        print(
+            "note: TensorFlow was imported before setup_notebook(); its start-up log lines may show. "
+            "Restart the kernel and run the setup cell first to keep them quiet."
+        )
+
+
+def _install_colab_extras() -> list[str]:
+    """On Colab, pip-install the few packages Colab lacks. Returns what was installed."""
+    missing = [req for mod, req in COLAB_EXTRAS.items() if importlib.util.find_spec(mod) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+    return missing
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and TensorFlow's random generators (``keras.utils.set_random_seed``).
+
+    Raises:
+        ValueError: if ``seed`` is not a non-negative integer.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"expected seed to be a non-negative int, got {seed!r}")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def _configure_matplotlib() -> None:
+    import matplotlib
+
+    matplotlib.rcParams.update(
+        {
+            "figure.dpi": 90,
+            "savefig.dpi": 90,
+            "figure.figsize": (6.0, 3.6),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "image.cmap": "viridis",
+        }
+    )
+    try:  # PNG, never SVG (SVG embeds a date and breaks output comparison)
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except Exception:  # outside IPython there is nothing to configure
+        pass
+
+
+def environment_report(strategy: Any | None = None) -> dict[str, str]:
+    """Versions, devices and the strategy, as a dict of short strings."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from course_lib.distribute import describe_strategy
+
+    devices = tf.config.list_logical_devices()
+    report = {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "backend": keras.backend.backend(),
+        "colab": "yes" if in_colab() else "no",
+        "devices": ", ".join(f"{d.name} ({d.device_type})" for d in devices),
+    }
+    if strategy is not None:
+        report["strategy"] = describe_strategy(strategy)
+    return report
+
+
+def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = True) -> Any:
+    """Prepare a notebook; call it in the first code cell, before anything imports TensorFlow.
+
+    1. quiets TensorFlow (``TF_CPP_MIN_LOG_LEVEL``, ``TF_ENABLE_ONEDNN_OPTS=0``) before it loads;
+    2. on Colab, installs the packages the course needs that Colab lacks;
+    3. splits the CPU into ``cpu_replicas`` logical devices when asked (to simulate replicas);
+    4. seeds Python, NumPy and TensorFlow and turns on op determinism;
+    5. makes matplotlib draw PNG figures;
+    6. picks the strategy (TPU -> several GPUs -> one GPU -> CPU) and prints a short report.
+
+    Args:
+        seed: the seed for every random generator.
+        cpu_replicas: how many logical CPU devices to make; with more than one and no accelerator,
+            the strategy mirrors the model over them.
+        verbose: print the version and device report.
+
+    Returns:
+        The ``tf.distribute.Strategy`` every model in the notebook is built under.
+    """
+    if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
+        raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
+    _quiet_tensorflow()
+    installed = _install_colab_extras() if in_colab() else []
+
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    # fit(tf.data.Dataset) warns that its default shuffle=True is ignored: our pipelines shuffle.
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed, but will be ignored.*")
+    from course_lib.distribute import get_strategy, simulate_cpu_replicas
+
+    if cpu_replicas > 1:
+        simulate_cpu_replicas(cpu_replicas)
+    set_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    _configure_matplotlib()
+    strategy = get_strategy()
+    if verbose:
+        report = environment_report(strategy)
+        report["seed"] = f"{seed} (op determinism on)"
+        if installed:
+            report["installed on Colab"] = ", ".join(installed)
+        width = max(len(k) for k in report)
+        for key, value in report.items():
+            print(f"{key:<{width}} : {value}")
+    return strategy

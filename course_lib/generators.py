@@ -1,0 +1,101 @@
+"""The code behind every generated dataset in ``datasets/``.
+
+A generator is deterministic: it returns a header and rows, which :func:`render` turns into a
+tab-separated text whose bytes are the same on every machine, so ``datasets/SHA256SUMS`` can
+vouch for the files and ``python -m course_lib datasets --regenerate NAME`` can rebuild them.
+
+To add a dataset: write a generator here, register it in ``GENERATORS``, run
+``python -m course_lib datasets --regenerate NAME``, and write ``datasets/NAME/DATASHEET.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ZH_DIGITS = "零一二三四五六七八九"
+_ZH_UNITS = ("", "十", "百", "千")
+
+
+def english_number(n: int) -> str:
+    """American English words for 0 <= n <= 9999, e.g. 3421 -> 'three thousand four hundred twenty-one'."""
+    if not 0 <= n <= 9999:
+        raise ValueError(f"expected 0 <= n <= 9999, got {n}")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+    if n < 1000:
+        rest = n % 100
+        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + english_number(rest))
+    rest = n % 1000
+    return _ONES[n // 1000] + " thousand" + ("" if rest == 0 else " " + english_number(rest))
+
+
+def chinese_number(n: int) -> str:
+    """Chinese numerals for 0 <= n <= 9999, e.g. 1010 -> '一千零一十', 15 -> '十五'."""
+    if not 0 <= n <= 9999:
+        raise ValueError(f"expected 0 <= n <= 9999, got {n}")
+    if n == 0:
+        return _ZH_DIGITS[0]
+    digits = [int(c) for c in str(n)]
+    out: list[str] = []
+    pending_zero = False
+    for i, d in enumerate(digits):
+        if d == 0:
+            pending_zero = True
+            continue
+        if pending_zero and out:
+            out.append(_ZH_DIGITS[0])  # one 零 stands for any run of inner zeros
+        pending_zero = False
+        out.append(_ZH_DIGITS[d] + _ZH_UNITS[len(digits) - 1 - i])
+    text = "".join(out)
+    return text[1:] if 10 <= n <= 19 else text  # 一十五 is read 十五
+
+
+def number_words(seed: int = 0) -> tuple[list[str], list[list[str]]]:
+    """Every integer 0..9999 as English words, Chinese numerals and digits, with a fixed split."""
+    order = np.random.default_rng(seed).permutation(10000)
+    split = np.empty(10000, dtype=object)
+    split[order[:8000]], split[order[8000:9000]], split[order[9000:]] = "train", "val", "test"
+    rows = [[str(n), english_number(n), chinese_number(n), str(split[n])] for n in range(10000)]
+    return ["number", "english", "chinese", "split"], rows
+
+
+#: name -> generator returning (header, rows)
+GENERATORS: dict[str, Callable[[], tuple[list[str], list[list[str]]]]] = {
+    "number_words": number_words,
+}
+
+
+def render(name: str) -> str:
+    """The dataset's tab-separated text (header row first, ``\\n`` line ends)."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+    header, rows = GENERATORS[name]()
+    for row in rows:
+        if any("\t" in cell or "\n" in cell for cell in row):
+            raise ValueError(f"dataset {name!r}: a cell contains a tab or newline: {row}")
+    return "\n".join("\t".join(r) for r in [header, *rows]) + "\n"
+
+
+def write(name: str, root: Path) -> Path:
+    """Write ``root/name/data.tsv`` and record its sha256 in ``root/SHA256SUMS``."""
+    from course_lib.data import MANIFEST, read_manifest, sha256_of
+
+    root = Path(root)
+    path = root / name / "data.tsv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render(name).encode("utf-8"))
+    manifest = root / MANIFEST
+    entries = read_manifest(root) if manifest.exists() else {}
+    entries[f"{name}/data.tsv"] = sha256_of(path)
+    manifest.write_text("".join(f"{d}  {r}\n" for r, d in sorted(entries.items())), encoding="utf-8")
+    return path
