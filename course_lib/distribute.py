@@ -142,8 +142,9 @@ def check_global_batch(global_batch: int, strategy: Any) -> int:
     n = _replicas(strategy)
     if global_batch % n:
         lower = global_batch - global_batch % n
+        nearby = " or ".join(str(b) for b in (lower, lower + n) if b > 0)
         raise ValueError(
             f"global batch {global_batch} does not divide evenly across {n} replicas; "
-            f"use a multiple of {n}, e.g. {lower or n} or {lower + n}"
+            f"use a multiple of {n}, e.g. {nearby}"
         )
     return global_batch // n

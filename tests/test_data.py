@@ -1,0 +1,159 @@
+"""Data loaders: fixed splits, pipelines of global batches, and checked generated datasets."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+import course_lib
+from course_lib import data, generators
+from course_lib.data import DataIntegrityError
+
+
+def test_digits_split_is_fixed_and_stratified():
+    split = course_lib.load_digits()
+    assert split.x_train.shape == (1197, 64) and split.x_val.shape == (300, 64) and split.x_test.shape == (300, 64)
+    assert split.x_train.dtype == np.float32 and split.y_train.dtype == np.int32
+    assert 0.0 == split.x_train.min() and split.x_train.max() == 1.0
+    assert np.bincount(split.y_test).min() >= 29  # stratified: every class about 30 times
+    again = course_lib.load_digits()
+    np.testing.assert_array_equal(split.x_test, again.x_test)
+    assert "train: x (1197, 64) float32" in split.summary()
+
+
+def test_digits_image_layout():
+    assert course_lib.load_digits(layout="image").x_train.shape == (1197, 8, 8, 1)
+    with pytest.raises(ValueError, match="expected layout to be one of"):
+        course_lib.load_digits(layout="square")
+
+
+def test_mnist_offline_falls_back_to_digits(capsys):
+    split = course_lib.load_image_dataset("mnist", online=False)
+    assert split.x_train.shape == (1197, 64)
+    assert "using scikit-learn digits" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="expected name 'digits' or 'mnist'"):
+        course_lib.load_image_dataset("cifar")
+
+
+def test_training_pipeline_has_only_full_global_batches():
+    split = course_lib.load_digits()
+    ds = course_lib.make_dataset(split.x_train, split.y_train, 64, training=True, strategy=2)
+    sizes = [int(x.shape[0]) for x, _ in ds]
+    assert sizes == [64] * (1197 // 64)
+
+
+def test_eval_pipeline_keeps_every_example():
+    split = course_lib.load_digits()
+    ds = course_lib.make_dataset(split.x_val, split.y_val, 64, training=False)
+    assert sum(int(x.shape[0]) for x, _ in ds) == 300
+
+
+def test_training_shuffle_is_reproducible():
+    split = course_lib.load_digits()
+    first = [y.numpy() for _, y in course_lib.make_dataset(split.x_train, split.y_train, 64, training=True, seed=3)]
+    again = [y.numpy() for _, y in course_lib.make_dataset(split.x_train, split.y_train, 64, training=True, seed=3)]
+    np.testing.assert_array_equal(np.concatenate(first), np.concatenate(again))
+
+
+def test_make_dataset_rejects_bad_input():
+    x, y = np.zeros((10, 3)), np.zeros(9)
+    with pytest.raises(ValueError, match="same length, got 10 and 9"):
+        course_lib.make_dataset(x, y, 2, training=True)
+    with pytest.raises(ValueError, match="does not divide evenly across 2 replicas"):
+        course_lib.make_dataset(x, np.zeros(10), 5, training=True, strategy=2)
+    with pytest.raises(ValueError, match="larger than the 10 training examples"):
+        course_lib.make_dataset(x, np.zeros(10), 16, training=True)
+    with pytest.raises(ValueError, match="global_batch to be an int"):
+        course_lib.make_dataset(x, np.zeros(10), "8", training=True)
+
+
+def test_digits_datasets():
+    train, val, test = course_lib.digits_datasets(32, layout="image", strategy=2)
+    x, y = next(iter(train))
+    assert tuple(x.shape) == (32, 8, 8, 1) and tuple(y.shape) == (32,)
+
+
+def test_sample_photos():
+    photos = course_lib.load_sample_photos()
+    assert sorted(photos) == ["china", "flower"]
+    assert all(p.shape == (427, 640, 3) and p.dtype == np.uint8 for p in photos.values())
+
+
+def test_load_generated_number_words():
+    words = course_lib.load_generated("number_words")
+    assert len(words["number"]) == 10000
+    assert words["english"][3421] == "three thousand four hundred twenty-one"
+    assert words["chinese"][1010] == "一千零一十"
+    assert sorted(set(words["split"])) == ["test", "train", "val"]
+
+
+def test_load_generated_rejects_unknown_name():
+    with pytest.raises(ValueError, match="unknown dataset 'nope'"):
+        course_lib.load_generated("nope")
+
+
+@pytest.fixture
+def copied_datasets(tmp_path):
+    root = tmp_path / "datasets"
+    shutil.copytree(data.DATASETS_DIR, root)
+    return root
+
+
+def test_damaged_file_is_refused_with_its_name(copied_datasets):
+    path = copied_datasets / "number_words" / "data.tsv"
+    path.write_text(path.read_text(encoding="utf-8").replace("九千", "八千", 1), encoding="utf-8")
+    with pytest.raises(DataIntegrityError, match=r"number_words/data.tsv: sha256 .* does not match"):
+        course_lib.load_generated("number_words", root=copied_datasets)
+
+
+def test_missing_file_is_refused(copied_datasets):
+    (copied_datasets / "number_words" / "data.tsv").unlink()
+    with pytest.raises(DataIntegrityError, match="missing; regenerate it"):
+        course_lib.load_generated("number_words", root=copied_datasets)
+
+
+def test_file_not_in_manifest_is_refused(copied_datasets):
+    (copied_datasets / "SHA256SUMS").write_text("", encoding="utf-8")
+    with pytest.raises(DataIntegrityError, match="not listed in"):
+        course_lib.load_generated("number_words", root=copied_datasets)
+
+
+def test_without_datasets_folder_data_is_generated(tmp_path, capsys):
+    words = course_lib.load_generated("number_words", root=tmp_path / "absent")
+    assert words["chinese"][15] == "十五"
+    assert "generating 'number_words' in memory" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(generators.GENERATORS))
+def test_generators_reproduce_the_manifest(name, tmp_path):
+    path = generators.write(name, tmp_path)
+    assert data.sha256_of(path) == data.read_manifest()[f"{name}/data.tsv"]
+    assert (data.DATASETS_DIR / name / "DATASHEET.md").exists()
+
+
+def test_parse_table_types():
+    cols = data.parse_table("a\tb\tc\n1\t2.5\tx\n3\t4\ty\n")
+    assert cols["a"].dtype == np.int64 and cols["b"].dtype == np.float64 and cols["c"].dtype.kind == "U"
+    with pytest.raises(ValueError, match="header row"):
+        data.parse_table("")
+
+
+@pytest.mark.parametrize(
+    "n, english, chinese",
+    [(0, "zero", "零"), (10, "ten", "十"), (15, "fifteen", "十五"), (20, "twenty", "二十"),
+     (105, "one hundred five", "一百零五"), (110, "one hundred ten", "一百一十"),
+     (1005, "one thousand five", "一千零五"), (1050, "one thousand fifty", "一千零五十"),
+     (1100, "one thousand one hundred", "一千一百"), (9999, "nine thousand nine hundred ninety-nine", "九千九百九十九")],
+)
+def test_number_words(n, english, chinese):
+    assert generators.english_number(n) == english
+    assert generators.chinese_number(n) == chinese
+
+
+def test_number_words_range():
+    with pytest.raises(ValueError, match="0 <= n <= 9999, got 10000"):
+        generators.english_number(10000)
+    with pytest.raises(ValueError, match="got -1"):
+        generators.chinese_number(-1)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        generators.render("nope")

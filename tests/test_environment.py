@@ -1,0 +1,61 @@
+"""setup_notebook and its parts."""
+
+import os
+
+import pytest
+import tensorflow as tf
+
+import course_lib
+from course_lib import environment
+
+
+def test_setup_notebook_reports_and_returns_a_strategy(capsys):
+    strategy = course_lib.setup_notebook(seed=3, cpu_replicas=2)
+    out = capsys.readouterr().out
+    assert isinstance(strategy, tf.distribute.Strategy)
+    for key in ("tensorflow", "keras", "devices", "strategy", "seed"):
+        assert key in out
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("1", "2", "3")
+
+
+def test_setup_notebook_quiet():
+    assert course_lib.setup_notebook(seed=0, cpu_replicas=2, verbose=False) is not None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_setup_notebook_rejects_bad_replicas(bad):
+    with pytest.raises(ValueError, match="expected cpu_replicas to be an int >= 1"):
+        course_lib.setup_notebook(cpu_replicas=bad)
+
+
+@pytest.mark.parametrize("bad", [-1, "0", 1.0, False])
+def test_set_seed_rejects_bad_seed(bad):
+    with pytest.raises(ValueError, match="expected seed to be a non-negative int"):
+        course_lib.set_seed(bad)
+
+
+def test_seed_reproduces_random_numbers():
+    course_lib.set_seed(5)
+    a = tf.random.uniform((3,)).numpy()
+    course_lib.set_seed(5)
+    b = tf.random.uniform((3,)).numpy()
+    assert (a == b).all()
+
+
+def test_not_in_colab():
+    assert not environment.in_colab()
+
+
+def test_report_keys():
+    report = environment.environment_report()
+    assert report["backend"] == "tensorflow" and "CPU:0" in report["devices"]
+
+
+def test_import_does_not_load_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import course_lib, sys; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
