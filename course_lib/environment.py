@@ -60,6 +60,18 @@ def set_seed(seed: int) -> None:
 def _configure_matplotlib() -> None:
     import matplotlib
 
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # no IPython: nothing to display inline
+        shell = None
+    if shell is not None and hasattr(shell, "kernel"):  # a Jupyter kernel (not a terminal IPython)
+        # Figures inline, even if MPLBACKEND names another backend; PNG, never SVG (SVG embeds a date).
+        shell.run_line_magic("matplotlib", "inline")
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
     matplotlib.rcParams.update(
         {
             "figure.dpi": 90,
@@ -70,12 +82,6 @@ def _configure_matplotlib() -> None:
             "image.cmap": "viridis",
         }
     )
-    try:  # PNG, never SVG (SVG embeds a date and breaks output comparison)
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("png")
-    except Exception:  # outside IPython there is nothing to configure
-        pass
 
 
 def environment_report(strategy: Any | None = None) -> dict[str, str]:
