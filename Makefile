@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: setup                           ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/00_getting_started.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_getting_started.ipynb
 
 test: setup                          ## every test: unit tests + strict nbval of notebooks and solutions
 	$(BIN)/python -m pytest -n 2 --dist loadscope
