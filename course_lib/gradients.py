@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from course_lib.plots import finish_figure
+
 
 def _float64_array(x: Any, name: str) -> np.ndarray:
     if not isinstance(x, np.ndarray):
@@ -156,16 +158,6 @@ def layer_profile(model: Any, x: Any, y: Any, loss_fn: Callable[[Any, Any], Any]
     )
 
 
-def _finish(fig: Any, show: bool) -> Any:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    if show:
-        plt.show()
-        return None
-    return fig
-
-
 def _positive_curve(label: str, values: Any) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if v.ndim != 1 or v.size == 0:
@@ -223,10 +215,7 @@ def plot_layer_norms(
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=9, frameon=False)
     fig.subplots_adjust(left=0.6 / (4.4 * n) + 0.03, right=0.98, top=top, bottom=0.27 if shared else 0.16,
                         wspace=0.28)
-    if show:
-        plt.show()
-        return None
-    return fig
+    return finish_figure(fig, show, tight=False)
 
 
 def plot_step_size_errors(
@@ -258,4 +247,4 @@ def plot_step_size_errors(
     ax.set_ylabel("|numerical − exact derivative|")
     ax.legend(fontsize=8)
     ax.set_title(title or "")
-    return _finish(fig, show)
+    return finish_figure(fig, show)

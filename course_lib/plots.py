@@ -11,14 +11,23 @@ from typing import Any, Sequence
 import numpy as np
 
 
-def _finish(fig: Any, show: bool) -> Any:
+def finish_figure(fig: Any, show: bool = True, tight: bool = True) -> Any:
+    """Lay out ``fig`` and show it (returning None), or return it when ``show=False``.
+
+    Every plotting helper of the course ends with this, so a figure is displayed exactly once.
+    ``tight=False`` skips ``tight_layout`` (slow on log axes) for figures that set their margins.
+    """
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     if show:
         plt.show()
         return None
     return fig
+
+
+_finish = finish_figure
 
 
 def plot_history(
