@@ -167,7 +167,8 @@ def _to_numpy(value: Any) -> Any:
 
 
 def same(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
-    """Equality for answers: ints must be ints, bools bools; floats and arrays must be allclose."""
+    """Equality for answers: ints must be ints, bools bools; floats and arrays must be allclose
+    (NaN equals NaN, so a typical mistake that overflows to NaN can be recognised)."""
     got = _to_numpy(got)
     if isinstance(expected, bool):
         return isinstance(got, (bool, np.bool_)) and bool(got) == expected
@@ -179,7 +180,7 @@ def same(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6) -> boo
         except (TypeError, ValueError):
             return False
         e = np.asarray(expected, dtype=float)
-        return g.shape == e.shape and bool(np.allclose(g, e, rtol=rtol, atol=atol))
+        return g.shape == e.shape and bool(np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True))
     if isinstance(expected, (tuple, list)):
         return (
             isinstance(got, (tuple, list)) and len(got) == len(expected)

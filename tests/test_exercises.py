@@ -85,7 +85,8 @@ def test_custom_body_wrong():
     "expected, got, ok",
     [(3, 3, True), (3, 3.0, False), (3, np.int64(3), True), (True, 1, False), (1.0, 1.0 + 1e-9, True),
      (np.ones(3), np.ones(3), True), (np.ones(3), np.ones((3, 1)), False), ((1, 2.0), (1, 2.0), True),
-     ("a", "a", True), (np.ones(2), "x", False)],
+     ("a", "a", True), (np.ones(2), "x", False), (np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), True),
+     (np.array([np.nan]), np.array([1.0]), False)],
 )
 def test_same(expected, got, ok):
     assert same(expected, got) is ok
