@@ -13,6 +13,11 @@ Modules (one concern each):
 - ``exercises``    -- the checker framework behind every chapter's exercises
 - ``checks_NN``    -- the checkers of chapter NN's exercises
 - ``nbtools``      -- executing notebooks and checking them with nbval (``python -m course_lib``)
+
+and the helpers of the chapters that need them: ``sizing`` (01: parameter counts, FLOPs, power
+laws), ``neural`` (02), ``gradients`` (03: gradient checks, per-layer norms), ``optim`` (04: loss
+surfaces, schedules), ``conv`` (05), ``sequences`` (06), ``attention`` (07), ``transformer``
+(08: Keras layers reused by later chapters), ``multiworker`` (13: launching workers on localhost).
 """
 
 from __future__ import annotations
