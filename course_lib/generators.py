@@ -69,9 +69,61 @@ def number_words(seed: int = 0) -> tuple[list[str], list[list[str]]]:
     return ["number", "english", "chinese", "split"], rows
 
 
+def _review_clause(rng: np.random.Generator) -> tuple[list[str], int]:
+    """One clause, ``the NOUN was [not] [, ASIDE ,] [INTENSIFIER] ADJECTIVE``, and its polarity (+1/-1)."""
+    positive = rng.random() < 0.5
+    negated = rng.random() < 0.5
+    words = ["the", _REVIEW_NOUNS[rng.integers(len(_REVIEW_NOUNS))], "was"]
+    if negated:
+        words.append("not")
+    if rng.random() < 0.5:  # an aside puts distance between "not" and the adjective
+        words += [",", *_REVIEW_ASIDES[rng.integers(len(_REVIEW_ASIDES))].split(), ","]
+    if rng.random() < 0.5:
+        words.append(_REVIEW_INTENSIFIERS[rng.integers(len(_REVIEW_INTENSIFIERS))])
+    adjectives = _REVIEW_POSITIVE if positive else _REVIEW_NEGATIVE
+    words.append(adjectives[rng.integers(len(adjectives))])
+    return words, (1 if positive else -1) * (-1 if negated else 1)
+
+
+def review_sentiment(
+    seed: int = 0, n_train: int = 3000, n_val: int = 500, n_test: int = 1500
+) -> tuple[list[str], list[list[str]]]:
+    """Short synthetic reviews whose sentiment depends on word order: negation and contrast.
+
+    A review is one clause, or two joined by ", but" (the second clause decides) or ", although"
+    (the first decides). "not" flips its clause, with an optional aside between it and the
+    adjective. ``kind`` is ``single``, ``agree`` (both clauses have the same polarity) or
+    ``contrast`` (they differ: the same bag of words then has either label with equal chance).
+    Reviews are unique, so no review of one split appears in another.
+    """
+    rng = np.random.default_rng(seed)
+    total = n_train + n_val + n_test
+    seen: set[str] = set()
+    rows: list[list[str]] = []
+    while len(rows) < total:
+        first, s1 = _review_clause(rng)
+        choice = rng.random()
+        if choice < 1 / 3:
+            words, label, connector, kind = first, s1, "none", "single"
+        else:
+            second, s2 = _review_clause(rng)
+            connector = "but" if choice < 2 / 3 else "although"
+            words = [*first, ",", connector, *second]
+            label = s2 if connector == "but" else s1
+            kind = "agree" if s1 == s2 else "contrast"
+        text = " ".join(words)
+        if text in seen:
+            continue
+        seen.add(text)
+        split = "train" if len(rows) < n_train else "val" if len(rows) < n_train + n_val else "test"
+        rows.append([text, "1" if label > 0 else "0", connector, kind, split])
+    return ["review", "label", "connector", "kind", "split"], rows
+
+
 #: name -> generator returning (header, rows)
 GENERATORS: dict[str, Callable[[], tuple[list[str], list[list[str]]]]] = {
     "number_words": number_words,
+    "review_sentiment": review_sentiment,
 }
 
 
@@ -99,3 +151,12 @@ def write(name: str, root: Path) -> Path:
     entries[f"{name}/data.tsv"] = sha256_of(path)
     manifest.write_text("".join(f"{d}  {r}\n" for r, d in sorted(entries.items())), encoding="utf-8")
     return path
+
+
+# --- review_sentiment (chapter 06): sentiment where word order and distance matter -----------
+
+_REVIEW_NOUNS = "movie plot acting music ending story cast script".split()
+_REVIEW_POSITIVE = "good great clever funny moving charming".split()
+_REVIEW_NEGATIVE = "bad dull boring weak silly clumsy".split()
+_REVIEW_INTENSIFIERS = "very really quite truly".split()
+_REVIEW_ASIDES = ("frankly", "i think", "i must say", "to be honest", "if you ask me", "as far as i can tell")
