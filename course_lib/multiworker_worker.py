@@ -1,0 +1,160 @@
+"""Chapter 13's worker processes: ``python -m course_lib.multiworker_worker --out DIR [--job resume]``.
+
+``--job mwms`` (the default) is one worker of the multi-worker demo.
+
+:func:`course_lib.multiworker.launch` starts it once per worker with that worker's ``TF_CONFIG``.
+Every worker builds the same model under ``MultiWorkerMirroredStrategy``, trains it with a custom
+loop (``strategy.run`` + ``tf.nn.compute_average_loss``) on the same sequence of global batches
+(each worker takes its own slice of every global batch), writes its final weights to
+``DIR/weights_worker<i>.npz``, and only the chief (worker 0) saves the model, ``DIR/model.keras``.
+
+``--job resume`` is the fault-tolerance demo: ``fit`` with ``keras.callbacks.BackupAndRestore``
+(backups in ``DIR/backup``), which kills its own process with SIGKILL at the end of epoch
+``--kill-at-epoch`` (a simulated crash) and, run again, resumes from the last backup; at the end it
+writes ``DIR/weights_resume.npz``.
+
+``build_model`` and ``global_batches`` are shared with the notebook, which trains the same model
+on one device on the same global batches and compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+def global_batches(global_batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``global_batch * steps`` training digits (flat, in a fixed order) and labels."""
+    from course_lib.data import load_digits
+
+    if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
+        raise ValueError(f"expected global_batch to be an int >= 1, got {global_batch!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"expected steps to be an int >= 1, got {steps!r}")
+    digits = load_digits("flat")
+    n = global_batch * steps
+    if n > len(digits.x_train):
+        raise ValueError(f"{steps} steps of {global_batch} need {n} examples, there are {len(digits.x_train)}")
+    return digits.x_train[:n].astype("float32"), digits.y_train[:n]
+
+
+def build_model(seed: int) -> Any:
+    """A small digits classifier (64 → 32 tanh → 10 logits), its initial weights fixed by ``seed``."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((64,), name="pixels"),
+        keras.layers.Dense(32, activation="tanh", name="hidden"),
+        keras.layers.Dense(10, name="scores"),
+    ], name="digits_mlp")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder for weights and the chief's model")
+    parser.add_argument("--global-batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--job", choices=["mwms", "resume"], default="mwms")
+    parser.add_argument("--epochs", type=int, default=6, help="--job resume: epochs to train")
+    parser.add_argument("--kill-at-epoch", type=int, default=-1, help="--job resume: SIGKILL after this epoch")
+    parser.add_argument("--crash", type=int, default=-1, help="this worker index fails at once (a dead peer)")
+    args = parser.parse_args(argv)
+
+    if args.job == "resume":
+        return resume_job(args)
+    return mwms_job(args)
+
+
+def mwms_job(args: argparse.Namespace) -> int:
+    """One worker: MultiWorkerMirroredStrategy, a custom loop, weights out, the chief saves."""
+    index = int(json.loads(os.environ["TF_CONFIG"])["task"]["index"])  # this worker's place in the cluster
+    if index == args.crash:
+        print(f"worker {index}: simulated crash before joining the cluster", flush=True)
+        return 3
+
+    import keras
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    tf.config.experimental.enable_op_determinism()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    print(f"worker {index}: {strategy.num_replicas_in_sync} replicas in sync", flush=True)
+
+    G = args.global_batch
+    x, y = global_batches(G, args.steps)
+
+    def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+        per_replica = ctx.get_per_replica_batch_size(G)
+        i = ctx.input_pipeline_id  # this worker's slice of every global batch
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(G)
+        return ds.map(lambda a, b: (a[i * per_replica:(i + 1) * per_replica],
+                                    b[i * per_replica:(i + 1) * per_replica]))
+
+    data = strategy.distribute_datasets_from_function(dataset_fn)
+    with strategy.scope():
+        model = build_model(args.seed)
+        optimizer = keras.optimizers.SGD(args.lr)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+
+    def replica_step(xb, yb):
+        with tf.GradientTape() as tape:
+            per_example = loss_fn(yb, model(xb, training=True))
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=G)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function
+    def step(xb, yb):
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_step, args=(xb, yb)), axis=None)
+
+    losses = [float(step(xb, yb)) for xb, yb in data]
+    print(f"worker {index}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
+    np.savez(os.path.join(args.out, f"weights_worker{index}.npz"), *model.get_weights())
+    if index == 0:  # only the chief saves the model; the others would write the same thing
+        model.save(os.path.join(args.out, "model.keras"))
+        print("worker 0 (chief): saved model.keras", flush=True)
+    return 0
+
+
+def resume_job(args: argparse.Namespace) -> int:
+    """Train with BackupAndRestore; optionally die with SIGKILL after epoch ``args.kill_at_epoch``."""
+    import signal
+
+    import keras
+    import tensorflow as tf
+
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
+    tf.get_logger().setLevel("ERROR")
+    tf.config.experimental.enable_op_determinism()
+    x, y = global_batches(args.global_batch, args.steps)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.global_batch)  # fixed order, see chapter 13
+    model = build_model(args.seed)
+    model.compile(optimizer=keras.optimizers.Adam(args.lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(f"epoch {epoch + 1} done, loss {logs['loss']:.4f}", flush=True)
+            if epoch + 1 == args.kill_at_epoch:
+                print(f"simulated crash: SIGKILL after epoch {epoch + 1}", flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    backup = keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup"))
+    model.fit(data, epochs=args.epochs, callbacks=[backup, Crash()], verbose=0)  # backup saves first
+    np.savez(os.path.join(args.out, "weights_resume.npz"), *model.get_weights())
+    print("finished", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
