@@ -28,3 +28,11 @@ def load_tagged(chapter: str, tag: str = "solution", folder: str = "solutions") 
     for source in cells:
         exec(compile(source, f"{path.name}[{tag}]", "exec"), namespace)
     return namespace
+
+
+def assert_rejects(checker: Any, wrong: Any, hint: str) -> None:
+    """Assert that ``checker`` fails ``wrong`` with a message containing ``hint``."""
+    from course_lib.exercises import FAILED
+
+    result = checker.evaluate(wrong)
+    assert result.status == FAILED and hint in result.message, result.message

@@ -2,19 +2,14 @@
 
 import numpy as np
 import pytest
-from nbutils import load_tagged
+from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_03 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("03_backpropagation")
 STUBS = load_tagged("03_backpropagation", tag="exercise", folder="notebooks")
 NAMES = ["relu_backward", "softmax_ce_grad", "linear_backward", "numerical_gradient"]
-
-
-def _rejects(checker, wrong, hint):
-    result = checker.evaluate(wrong)
-    assert result.status == FAILED and hint in result.message, result.message
 
 
 @pytest.mark.parametrize("name", NAMES)

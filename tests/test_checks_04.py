@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from nbutils import load_tagged
+from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_04 as checks
 from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
@@ -21,11 +21,6 @@ def test_solution_passes_and_stub_is_not_attempted(name):
     result = checker.evaluate(SOLUTIONS[name])
     assert result.status == PASSED, result.message
     assert checker.evaluate(STUBS[name]).status == NOT_ATTEMPTED
-
-
-def _rejects(checker, wrong, hint):
-    result = checker.evaluate(wrong)
-    assert result.status == FAILED and hint in result.message, result.message
 
 
 # --- Exercise 1 ------------------------------------------------------------------------------

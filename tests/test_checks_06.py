@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from nbutils import load_tagged
+from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_06 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("06_recurrent_networks")
 STUBS = load_tagged("06_recurrent_networks", tag="exercise", folder="notebooks")
@@ -21,11 +21,6 @@ def test_solution_passes_and_stub_is_not_attempted(name):
     checker = getattr(checks, name)
     assert checker.evaluate(SOLUTIONS[name]).status == PASSED
     assert checker.evaluate(STUBS[name]).status == NOT_ATTEMPTED
-
-
-def _rejects(checker, wrong, hint):
-    result = checker.evaluate(wrong)
-    assert result.status == FAILED and hint in result.message, result.message
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from nbutils import load_tagged
+from nbutils import assert_rejects as rejects, load_tagged
 
 from course_lib import checks_07 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("07_attention")
 STUBS = load_tagged("07_attention", tag="exercise", folder="notebooks")
@@ -19,11 +19,6 @@ def softmax(z, axis=-1):
 
 def swap(k):
     return np.swapaxes(k, -1, -2)
-
-
-def rejects(checker, wrong, hint):
-    result = checker.evaluate(wrong)
-    assert result.status == FAILED and hint in result.message, result.message
 
 
 @pytest.mark.parametrize("name", NAMES)

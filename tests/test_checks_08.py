@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from nbutils import load_tagged
+from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_08 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("08_transformer")
 STUBS = load_tagged("08_transformer", tag="exercise", folder="notebooks")
@@ -24,11 +24,6 @@ def test_solution_passes_and_stub_is_not_attempted(name):
     result = checker.evaluate(SOLUTIONS[name])
     assert result.status == PASSED, result.message
     assert checker.evaluate(STUBS[name]).status == NOT_ATTEMPTED
-
-
-def _rejects(checker, wrong, hint):
-    result = checker.evaluate(wrong)
-    assert result.status == FAILED and hint in result.message, result.message
 
 
 # --- Exercise 1 ------------------------------------------------------------------------------
