@@ -15,13 +15,6 @@ STUBS = load_tagged("01_what_is_a_large_model", tag="exercise", folder="notebook
 NAMES = ["dense_params", "mha_params", "training_days", "accelerators_for_weights"]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_solution_passes_and_stub_is_not_attempted(name):
-    checker = getattr(checks, name)
-    assert checker.evaluate(SOLUTIONS[name]).status == PASSED
-    assert checker.evaluate(STUBS[name]).status == NOT_ATTEMPTED
-
-
 @pytest.mark.parametrize("n_in, n_out", [(64, 10), (3, 4), (768, 3072)])
 def test_dense_reference_matches_keras(n_in, n_out):
     layer = keras.layers.Dense(n_out)

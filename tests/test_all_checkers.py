@@ -1,0 +1,39 @@
+"""Every chapter's checkers: each exercise has a stub and a worked solution of the same name, the
+solution passes and the untouched stub reports "not attempted" (the mistakes each checker
+recognises are tested chapter by chapter in tests/test_checks_NN.py)."""
+
+import importlib
+from pathlib import Path
+
+import pytest
+from nbutils import ROOT, load_tagged
+
+from course_lib.exercises import NOT_ATTEMPTED, PASSED, Exercise
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _exercises(chapter):
+    module = importlib.import_module(f"course_lib.checks_{chapter[:2]}")
+    found = {name: obj for name, obj in vars(module).items() if isinstance(obj, Exercise)}
+    assert found, f"course_lib/checks_{chapter[:2]}.py declares no exercises"
+    return found
+
+
+CASES = [(chapter, name) for chapter in CHAPTERS for name in sorted(_exercises(chapter))]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_exercise_has_a_stub_and_a_solution(chapter):
+    names = set(_exercises(chapter))
+    assert names <= set(load_tagged(chapter)), "a solution is missing"
+    assert names <= set(load_tagged(chapter, tag="exercise", folder="notebooks")), "a stub is missing"
+
+
+@pytest.mark.parametrize("chapter, name", CASES, ids=[f"{c[:2]}-{n}" for c, n in CASES])
+def test_solution_passes_and_stub_is_not_attempted(chapter, name):
+    checker = _exercises(chapter)[name]
+    result = checker.evaluate(load_tagged(chapter)[name])
+    assert result.status == PASSED, result.message
+    stub = load_tagged(chapter, tag="exercise", folder="notebooks")[name]
+    assert checker.evaluate(stub).status == NOT_ATTEMPTED
