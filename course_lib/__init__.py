@@ -17,7 +17,8 @@ Modules (one concern each):
 and the helpers of the chapters that need them: ``sizing`` (01: parameter counts, FLOPs, power
 laws), ``neural`` (02), ``gradients`` (03: gradient checks, per-layer norms), ``optim`` (04: loss
 surfaces, schedules), ``conv`` (05), ``sequences`` (06), ``attention`` (07), ``transformer``
-(08: Keras layers reused by later chapters), ``multiworker`` (13: launching workers on localhost).
+(08: Keras layers reused by later chapters), ``multiworker`` (13: launching workers on localhost),
+``fault_tolerance`` (13: a Dropout whose random state survives backup and restore).
 """
 
 from __future__ import annotations

@@ -8,10 +8,15 @@ loop (``strategy.run`` + ``tf.nn.compute_average_loss``) on the same sequence of
 (each worker takes its own slice of every global batch), writes its final weights to
 ``DIR/weights_worker<i>.npz``, and only the chief (worker 0) saves the model, ``DIR/model.keras``.
 
+``--crash i`` makes worker ``i`` a dead peer: it fails before joining the cluster, or, with
+``--crash-after-steps n``, kills itself with SIGKILL after ``n`` training steps (its peer is then
+stuck in the next all-reduce until the launcher stops it).
+
 ``--job resume`` is the fault-tolerance demo: ``fit`` with ``keras.callbacks.BackupAndRestore``
 (backups in ``DIR/backup``), which kills its own process with SIGKILL at the end of epoch
 ``--kill-at-epoch`` (a simulated crash) and, run again, resumes from the last backup; at the end it
-writes ``DIR/weights_resume.npz``.
+writes ``DIR/weights_resume.npz``. ``--dropout r`` adds a
+:class:`~course_lib.fault_tolerance.ResumableDropout` layer, whose random state is backed up too.
 
 ``build_model`` and ``global_batches`` are shared with the notebook, which trains the same model
 on one device on the same global batches and compares.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import warnings
 from typing import Any
@@ -44,16 +50,23 @@ def global_batches(global_batch: int, steps: int) -> tuple[np.ndarray, np.ndarra
     return digits.x_train[:n].astype("float32"), digits.y_train[:n]
 
 
-def build_model(seed: int) -> Any:
-    """A small digits classifier (64 → 32 tanh → 10 logits), its initial weights fixed by ``seed``."""
+def build_model(seed: int, dropout: float = 0.0) -> Any:
+    """A small digits classifier (64 → 32 tanh → 10 logits), its initial weights fixed by ``seed``.
+
+    With ``dropout > 0`` a :class:`~course_lib.fault_tolerance.ResumableDropout` of that rate follows
+    the hidden layer (its random state is part of every backup, so resumed runs stay exact).
+    """
     import keras
 
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"expected dropout to be a rate in [0, 1), got {dropout!r}")
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([
-        keras.Input((64,), name="pixels"),
-        keras.layers.Dense(32, activation="tanh", name="hidden"),
-        keras.layers.Dense(10, name="scores"),
-    ], name="digits_mlp")
+    layers = [keras.Input((64,), name="pixels"), keras.layers.Dense(32, activation="tanh", name="hidden")]
+    if dropout > 0:
+        from course_lib.fault_tolerance import ResumableDropout
+
+        layers.append(ResumableDropout(dropout, name="dropout"))
+    return keras.Sequential([*layers, keras.layers.Dense(10, name="scores")], name="digits_mlp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job", choices=["mwms", "resume"], default="mwms")
     parser.add_argument("--epochs", type=int, default=6, help="--job resume: epochs to train")
     parser.add_argument("--kill-at-epoch", type=int, default=-1, help="--job resume: SIGKILL after this epoch")
-    parser.add_argument("--crash", type=int, default=-1, help="this worker index fails at once (a dead peer)")
+    parser.add_argument("--dropout", type=float, default=0.0, help="--job resume: dropout rate after the hidden layer")
+    parser.add_argument("--crash", type=int, default=-1, help="this worker index dies (a dead peer)")
+    parser.add_argument("--crash-after-steps", type=int, default=0,
+                        help="--crash: 0 = before joining the cluster, n = SIGKILL itself after n training steps")
     args = parser.parse_args(argv)
 
     if args.job == "resume":
@@ -77,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 def mwms_job(args: argparse.Namespace) -> int:
     """One worker: MultiWorkerMirroredStrategy, a custom loop, weights out, the chief saves."""
     index = int(json.loads(os.environ["TF_CONFIG"])["task"]["index"])  # this worker's place in the cluster
-    if index == args.crash:
+    if index == args.crash and args.crash_after_steps <= 0:
         print(f"worker {index}: simulated crash before joining the cluster", flush=True)
         return 3
 
@@ -117,7 +133,12 @@ def mwms_job(args: argparse.Namespace) -> int:
     def step(xb, yb):
         return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_step, args=(xb, yb)), axis=None)
 
-    losses = [float(step(xb, yb)) for xb, yb in data]
+    losses = []
+    for xb, yb in data:
+        losses.append(float(step(xb, yb)))
+        if index == args.crash and len(losses) == args.crash_after_steps:  # dies in the middle of training
+            print(f"worker {index}: simulated crash (SIGKILL) after {len(losses)} steps", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
     print(f"worker {index}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}", flush=True)
     np.savez(os.path.join(args.out, f"weights_worker{index}.npz"), *model.get_weights())
     if index == 0:  # only the chief saves the model; the others would write the same thing
@@ -128,8 +149,6 @@ def mwms_job(args: argparse.Namespace) -> int:
 
 def resume_job(args: argparse.Namespace) -> int:
     """Train with BackupAndRestore; optionally die with SIGKILL after epoch ``args.kill_at_epoch``."""
-    import signal
-
     import keras
     import tensorflow as tf
 
@@ -138,7 +157,7 @@ def resume_job(args: argparse.Namespace) -> int:
     tf.config.experimental.enable_op_determinism()
     x, y = global_batches(args.global_batch, args.steps)
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.global_batch)  # fixed order, see chapter 13
-    model = build_model(args.seed)
+    model = build_model(args.seed, args.dropout)
     model.compile(optimizer=keras.optimizers.Adam(args.lr),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 

@@ -1,4 +1,5 @@
-"""launch(): two MultiWorkerMirroredStrategy workers on 127.0.0.1, a dead peer, a timeout — all bounded."""
+"""launch(): two MultiWorkerMirroredStrategy workers on 127.0.0.1, a dead peer (at start and mid-training),
+a timeout, a killed and resumed run — all bounded."""
 
 import sys
 import textwrap
@@ -52,6 +53,46 @@ def test_dead_peer_is_a_clear_error_not_a_hang(tmp_path):
     assert info.value.worker == 1
     assert time.monotonic() - start < 60
     assert not _no_worker_left(str(tmp_path))
+
+
+def test_peer_dying_mid_training_is_a_clear_error_not_a_hang(tmp_path):
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=r"(?s)worker 1 was killed by signal 9.*SIGKILL\) after 2 steps") as info:
+        launch("course_lib.multiworker_worker", num_workers=2, timeout_s=150,
+               args=["--out", str(tmp_path), "--steps", "6", "--global-batch", "32",
+                     "--crash", "1", "--crash-after-steps", "2"])
+    assert info.value.worker == 1
+    assert "2 replicas in sync" in info.value.logs[0]  # worker 0 had joined and was training
+    assert not (tmp_path / "weights_worker0.npz").exists()  # ... and never finished
+    assert time.monotonic() - start < 160
+    assert not _no_worker_left(str(tmp_path))
+
+
+def test_killed_run_resumes_to_the_uninterrupted_weights(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    job = ["--out", str(tmp_path), "--job", "resume", "--epochs", "4", "--steps", "4", "--global-batch", "32",
+           "--lr", "0.01", "--dropout", "0.3"]
+    start = time.monotonic()
+    with pytest.raises(WorkerError, match=r"(?s)worker 0 was killed by signal 9.*SIGKILL after epoch 2"):
+        launch("course_lib.multiworker_worker", num_workers=1, timeout_s=150, args=job + ["--kill-at-epoch", "2"])
+    assert (tmp_path / "backup").is_dir()
+    second = launch("course_lib.multiworker_worker", num_workers=1, timeout_s=150, args=job)
+    epochs = [line.split(",")[0] for line in second.logs[0].splitlines() if line.startswith("epoch")]
+    assert epochs == ["epoch 3 done", "epoch 4 done"]
+    assert not (tmp_path / "backup").exists()  # BackupAndRestore removes it after a finished run
+    assert time.monotonic() - start < 300
+    # the same 4 epochs without interruption, here
+    tf.config.experimental.enable_op_determinism()
+    x, y = global_batches(32, 4)
+    model = build_model(0, 0.3)
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(32), epochs=4, verbose=0)
+    resumed = np.load(tmp_path / "weights_resume.npz")
+    resumed = [resumed[f"arr_{k}"] for k in range(len(resumed.files))]
+    assert max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), resumed)) == 0.0
 
 
 def test_timeout_kills_every_worker(tmp_path):
