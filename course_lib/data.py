@@ -123,6 +123,31 @@ def load_image_dataset(
     )
 
 
+def _as_arrays(part: Any, name: str) -> Any:
+    """An array, or a tuple/dict of arrays, as NumPy arrays with a first (example) dimension.
+
+    A list is one array (``np.asarray``), as before; a tuple or a dict holds several inputs/outputs.
+    """
+    if isinstance(part, (dict, tuple)):
+        if not part:
+            raise ValueError(f"expected {name} to be an array or a non-empty tuple/dict of arrays, got an empty one")
+        if isinstance(part, dict):
+            return {key: _as_arrays(value, f"{name}[{key!r}]") for key, value in part.items()}
+        return tuple(_as_arrays(value, f"{name}[{i}]") for i, value in enumerate(part))
+    array = np.asarray(part)
+    if array.ndim == 0:
+        raise ValueError(f"expected {name} to be an array with a first (example) dimension, got a scalar")
+    return array
+
+
+def _leaves(part: Any) -> list[tuple[str, np.ndarray]]:
+    if isinstance(part, dict):
+        return [(f"[{k!r}]", v) for k, v in part.items()]
+    if isinstance(part, tuple):
+        return [(f"[{i}]", v) for i, v in enumerate(part)]
+    return [("", part)]
+
+
 def make_dataset(
     x: Any, y: Any, global_batch: int, *, training: bool, seed: int = 0, strategy: Any = None
 ) -> Any:
@@ -133,7 +158,8 @@ def make_dataset(
     metrics are sums over examples, so an uneven last batch changes nothing there.
 
     Args:
-        x, y: arrays with the same first dimension.
+        x, y: arrays with the same first dimension; either may also be a tuple or a dict of such arrays
+            (a model with several inputs or outputs, e.g. ``{"user": users, "item": items}``).
         global_batch: examples per step, across all replicas.
         training: shuffle and drop the remainder.
         seed: shuffle seed.
@@ -143,18 +169,23 @@ def make_dataset(
 
     from course_lib.distribute import check_global_batch
 
-    x, y = np.asarray(x), np.asarray(y)
-    if len(x) != len(y):
-        raise ValueError(f"expected x and y with the same length, got {len(x)} and {len(y)}")
+    x, y = _as_arrays(x, "x"), _as_arrays(y, "y")
+    lengths = {f"{name}{key}": len(a) for name, part in (("x", x), ("y", y)) for key, a in _leaves(part)}
+    if len(set(lengths.values())) != 1:
+        if len(lengths) == 2:
+            raise ValueError(f"expected x and y with the same length, got {lengths['x']} and {lengths['y']}")
+        listed = ", ".join(f"{key}: {n}" for key, n in lengths.items())
+        raise ValueError(f"expected every array in x and y to have the same length, got {listed}")
+    n = next(iter(lengths.values()))
     if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
         raise ValueError(f"expected global_batch to be an int >= 1, got {global_batch!r}")
     if strategy is not None:
         check_global_batch(global_batch, strategy)
-    if training and global_batch > len(x):
-        raise ValueError(f"global batch {global_batch} is larger than the {len(x)} training examples")
+    if training and global_batch > n:
+        raise ValueError(f"global batch {global_batch} is larger than the {n} training examples")
     ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
     if training:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(global_batch, drop_remainder=training)
     return ds.prefetch(tf.data.AUTOTUNE)
 

@@ -157,3 +157,26 @@ def test_number_words_range():
         generators.chinese_number(-1)
     with pytest.raises(ValueError, match="unknown dataset"):
         generators.render("nope")
+
+
+def test_make_dataset_takes_several_inputs_and_outputs():
+    users, items = np.arange(12), np.arange(12) * 10
+    ratings = np.linspace(1, 5, 12).astype("float32")
+    ds = course_lib.make_dataset({"user": users, "item": items}, ratings, 4, training=True, seed=1)
+    batches = list(ds)
+    assert len(batches) == 3
+    x, y = batches[0]
+    assert set(x) == {"user", "item"} and x["user"].shape == (4,)
+    np.testing.assert_array_equal(x["item"].numpy(), x["user"].numpy() * 10)  # rows stay together
+    ds = course_lib.make_dataset((users, items), (ratings, ratings > 3), 5, training=False)
+    (a, b), (r, flag) = next(iter(ds))
+    assert a.shape == (5,) and flag.dtype == bool and [len(t[1][0]) for t in ds] == [5, 5, 2]
+
+
+def test_make_dataset_names_the_array_of_another_length():
+    with pytest.raises(ValueError, match=r"same length, got x\['user'\]: 12, x\['item'\]: 11, y: 12"):
+        course_lib.make_dataset({"user": np.arange(12), "item": np.arange(11)}, np.arange(12), 4, training=True)
+    with pytest.raises(ValueError, match="non-empty tuple/dict of arrays"):
+        course_lib.make_dataset({}, np.arange(12), 4, training=True)
+    with pytest.raises(ValueError, match=r"x\[1\] to be an array with a first \(example\) dimension, got a scalar"):
+        course_lib.make_dataset((np.arange(3), 5), np.arange(3), 1, training=True)
