@@ -92,3 +92,18 @@ def test_every_stub_has_a_solution(name):
 
     stubs = defined("notebooks", "exercise")
     assert stubs and stubs <= defined("solutions", "solution")
+
+
+def test_readme_syllabus_links_every_written_chapter():
+    rows = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| (\d\d) \| (.*?) \| .* \| (written|planned) \|$", line)
+        if match:
+            rows[match[1]] = (match[2], match[3])
+    assert sorted(rows) == [name[:2] for name in SYLLABUS]
+    for name in SYLLABUS:
+        title, status = rows[name[:2]]
+        written = name in NOTEBOOKS
+        assert status == ("written" if written else "planned"), f"README says {status} for {name}"
+        link = f"](notebooks/{name}.ipynb)"
+        assert (link in title) == written, f"README row {name[:2]}: expected {'a' if written else 'no'} link {link}"
