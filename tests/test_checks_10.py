@@ -1,0 +1,166 @@
+"""The chapter-10 checkers accept the worked solutions and reject the typical mistakes with hints."""
+
+import numpy as np
+import pytest
+from nbutils import assert_rejects, load_tagged
+
+from course_lib import checks_10 as checks
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
+
+SOLUTIONS = load_tagged("10_language_models")
+STUBS = load_tagged("10_language_models", tag="exercise", folder="notebooks")
+NAMES = ["sequence_perplexity", "causal_mask", "top_p_filter", "bpe_encode"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_passes_and_stub_is_not_attempted(name):
+    checker = getattr(checks, name)
+    assert checker.evaluate(SOLUTIONS[name]).status == PASSED, checker.evaluate(SOLUTIONS[name]).message
+    assert checker.evaluate(STUBS[name]).status == NOT_ATTEMPTED
+
+
+def test_checkers_do_not_touch_global_random_state():
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    for name in NAMES:
+        getattr(checks, name).evaluate(SOLUTIONS[name])
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+# --- Exercise 1 ------------------------------------------------------------------------------
+
+def _nll(logits, targets):
+    z = np.asarray(logits, float)
+    z = z - z.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    return -np.take_along_axis(logp, np.asarray(targets)[..., None], -1)[..., 0]
+
+
+def _mean_nll(logits, targets, pad_id=0):
+    real = np.asarray(targets) != pad_id
+    return (_nll(logits, targets) * real).sum(1) / real.sum(1)
+
+
+def _naive(logits, targets, pad_id=0):
+    with np.errstate(all="ignore"):
+        e = np.exp(np.asarray(logits, float))
+        p = e / e.sum(-1, keepdims=True)
+        nll = -np.log(np.take_along_axis(p, np.asarray(targets)[..., None], -1)[..., 0])
+        real = np.asarray(targets) != pad_id
+        return np.exp((nll * real).sum(1) / real.sum(1))
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda l, t, pad_id=0: _mean_nll(l, t, pad_id), "its exponential"),
+        (lambda l, t, pad_id=0: 2.0 ** _mean_nll(l, t, pad_id), "mixed log bases"),
+        (lambda l, t, pad_id=0: np.exp(_mean_nll(l, t, pad_id) * (np.asarray(t) != pad_id).sum(1)), "summed"),
+        (lambda l, t, pad_id=0: np.exp(_nll(l, t).mean(1)), "averaged over the padding"),
+        (lambda l, t, pad_id=0: np.exp(_mean_nll(l, t, 0)), "use the pad_id argument"),
+        (_naive, "overflows"),
+        (lambda l, t, pad_id=0: float(np.exp(_nll(l, t)[np.asarray(t) != pad_id].mean())), "one per sequence"),
+        (lambda l, t, pad_id=0: np.exp(_mean_nll(l, t, pad_id)) + 0.01, "values differ"),
+    ],
+)
+def test_sequence_perplexity_rejects(wrong, hint):
+    assert_rejects(checks.sequence_perplexity, wrong, hint)
+
+
+# --- Exercise 2 ------------------------------------------------------------------------------
+
+def _guard(fn):
+    def wrapped(q, k):
+        if q > k:
+            raise ValueError("q_len > k_len")
+        return fn(q, k)
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_guard(lambda q, k: np.tril(np.ones((q, k), bool))), "the *last* q_len positions"),
+        (_guard(lambda q, k: np.tril(np.ones((q, k), bool), k - q - 1)), "attend to itself"),
+        (_guard(lambda q, k: np.tril(np.ones((q, k), bool), k - q + 1)), "from its future"),
+        (_guard(lambda q, k: np.triu(np.ones((q, k), bool), k - q)), "see the future"),
+        (_guard(lambda q, k: ~np.tril(np.ones((q, k), bool), k - q)), "*may attend*"),
+        (_guard(lambda q, k: np.tril(np.ones((q, k)), k - q)), "boolean"),
+        (lambda q, k: np.tril(np.ones((q, k), bool), k - q), "raise ValueError"),
+    ],
+)
+def test_causal_mask_rejects(wrong, hint):
+    assert_rejects(checks.causal_mask, wrong, hint)
+
+
+# --- Exercise 3 ------------------------------------------------------------------------------
+
+def _keep(z, p, descending=True, inclusive=True, on_logits=False):
+    z = np.asarray(z, float)
+    w = z if on_logits else np.exp(z - z.max(-1, keepdims=True))
+    if not on_logits:
+        w = w / w.sum(-1, keepdims=True)
+    order = np.argsort(-w if descending else w, -1)
+    s = np.take_along_axis(w, order, -1)
+    c = np.cumsum(s, -1)
+    k = (c - s) < p if inclusive else c < p
+    keep = np.zeros(z.shape, bool)
+    np.put_along_axis(keep, order, k, -1)
+    return keep
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda z, p: np.where(_keep(z, p, inclusive=False), z, -np.inf), "mass *before* it"),
+        (lambda z, p: np.where(_keep(z, p, descending=False), z, -np.inf), "*descending*"),
+        (lambda z, p: np.where(_keep(z, p, on_logits=True), z, -np.inf), "(softmax)"),
+        (lambda z, p: np.where(_keep(z, p), z, 0.0), "-inf"),
+        (lambda z, p: np.where(_keep(z, p), np.exp(z) / np.exp(z).sum(-1, keepdims=True), 0.0), "not probabilities"),
+    ],
+)
+def test_top_p_filter_rejects(wrong, hint):
+    assert_rejects(checks.top_p_filter, wrong, hint)
+
+
+# --- Exercise 4 ------------------------------------------------------------------------------
+
+def _encode(word, merges, end=True, reverse=False, first_only=False):
+    symbols = list(word) + (["</w>"] if end else [])
+    for a, b in (merges[::-1] if reverse else merges):
+        out, i, done = [], 0, False
+        while i < len(symbols):
+            if not done and i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
+                out.append(a + b)
+                i += 2
+                done = first_only
+            else:
+                out.append(symbols[i])
+                i += 1
+        symbols = out
+    return symbols
+
+
+def _wordpiece(word, merges):
+    vocab = set(word) | {"</w>"} | {a + b for a, b in merges}
+    text, out, i = word + "</w>", [], 0
+    while i < len(text):
+        j = next(j for j in range(len(text), i, -1) if text[i:j] in vocab)
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda w, m: _encode(w, m, end=False), "end-of-word symbol"),
+        (lambda w, m: _encode(w, m, reverse=True), "order they were learned"),
+        (lambda w, m: _encode(w, m, first_only=True), "*every* occurrence"),
+        (_wordpiece, "longest-match"),
+        (lambda w, m: " ".join(_encode(w, m)), "a list of tokens"),
+        (lambda w, m: list(w), "expected"),
+    ],
+)
+def test_bpe_encode_rejects(wrong, hint):
+    assert_rejects(checks.bpe_encode, wrong, hint)
