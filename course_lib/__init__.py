@@ -17,8 +17,13 @@ Modules (one concern each):
 and the helpers of the chapters that need them: ``sizing`` (01: parameter counts, FLOPs, power
 laws), ``neural`` (02), ``gradients`` (03: gradient checks, per-layer norms), ``optim`` (04: loss
 surfaces, schedules), ``conv`` (05), ``sequences`` (06), ``attention`` (07), ``transformer``
-(08: Keras layers reused by later chapters), ``multiworker`` (13: launching workers on localhost),
-``fault_tolerance`` (13: a Dropout whose random state survives backup and restore).
+(08: Keras layers reused by later chapters), ``transfer`` (09: few-shot splits, weight transfer by
+name), ``language`` (10: the generated grammar corpus and its checker), ``rl`` (11: tabular MDPs,
+vectorised episodes, tic-tac-toe), ``applications`` (12: generated ratings, audio and series),
+``multiworker`` (13: launching workers on localhost), ``fault_tolerance`` (13: a Dropout whose random
+state survives backup and restore), ``deployment`` (14: run records, checksums, a local serving
+endpoint), ``responsible`` (15: generated lending data, attribution and fairness plots) and
+``pathway`` (16: the course map, choosing a model).
 """
 
 from __future__ import annotations
