@@ -37,3 +37,20 @@ def test_solution_passes_and_stub_is_not_attempted(chapter, name):
     assert result.status == PASSED, result.message
     stub = load_tagged(chapter, tag="exercise", folder="notebooks")[name]
     assert checker.evaluate(stub).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_checkers_leave_the_global_random_state_alone(chapter):
+    """A checker that reseeded NumPy or Python would change what the student's next cell computes."""
+    import random
+
+    import numpy as np
+
+    np.random.seed(123)
+    random.seed(123)
+    numpy_before, python_before = np.random.get_state()[1].copy(), random.getstate()
+    solutions = load_tagged(chapter)
+    for name, checker in sorted(_exercises(chapter).items()):
+        checker.evaluate(solutions[name])
+    assert np.array_equal(np.random.get_state()[1], numpy_before), "a checker changed NumPy's global random state"
+    assert random.getstate() == python_before, "a checker changed Python's global random state"

@@ -8,7 +8,7 @@ import pytest
 from nbutils import load_tagged
 
 from course_lib import checks_00 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import FAILED
 
 SOLUTIONS = load_tagged("00_getting_started")
 STUBS = load_tagged("00_getting_started", tag="exercise", folder="notebooks")

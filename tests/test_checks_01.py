@@ -8,7 +8,7 @@ import pytest
 from nbutils import load_tagged
 
 from course_lib import checks_01 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import FAILED
 
 SOLUTIONS = load_tagged("01_what_is_a_large_model")
 STUBS = load_tagged("01_what_is_a_large_model", tag="exercise", folder="notebooks")

@@ -5,7 +5,7 @@ import pytest
 from nbutils import load_tagged
 
 from course_lib import checks_02 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("02_neural_networks")
 STUBS = load_tagged("02_neural_networks", tag="exercise", folder="notebooks")

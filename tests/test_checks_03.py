@@ -5,7 +5,7 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_03 as checks
-from course_lib.exercises import NOT_ATTEMPTED, PASSED
+from course_lib.exercises import PASSED
 
 SOLUTIONS = load_tagged("03_backpropagation")
 STUBS = load_tagged("03_backpropagation", tag="exercise", folder="notebooks")

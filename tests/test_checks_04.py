@@ -8,7 +8,7 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_04 as checks
-from course_lib.exercises import FAILED, NOT_ATTEMPTED, PASSED
+from course_lib.exercises import FAILED
 
 SOLUTIONS = load_tagged("04_optimization")
 STUBS = load_tagged("04_optimization", tag="exercise", folder="notebooks")

@@ -6,7 +6,6 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_06 as checks
-from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("06_recurrent_networks")
 STUBS = load_tagged("06_recurrent_networks", tag="exercise", folder="notebooks")

@@ -5,7 +5,6 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_08 as checks
-from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("08_transformer")
 STUBS = load_tagged("08_transformer", tag="exercise", folder="notebooks")

@@ -7,7 +7,6 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_13 as checks
-from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
 SOLUTIONS = load_tagged("13_distributed_training")
 STUBS = load_tagged("13_distributed_training", tag="exercise", folder="notebooks")
