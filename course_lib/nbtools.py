@@ -91,14 +91,16 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
 
 _RUNTIME_LOG = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] .*)$"
+    r"|[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] .*"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)$"
 )
 
 
 def _drop_runtime_logs(nb: Any) -> None:
     """Remove stderr outputs made only of TensorFlow's C++ start-up log lines.
 
-    TensorFlow writes them from C++ before Python can silence it (e.g. "Could not find cuda drivers");
+    TensorFlow writes them from C++ before Python can silence it (e.g. "Could not find cuda drivers",
+    or TF Lite's "Created TensorFlow Lite XNNPACK delegate");
     they say nothing about the notebook's code, differ on every run, and nbval never compares stderr.
     """
     for cell in nb.cells:

@@ -37,7 +37,8 @@ def test_drop_runtime_logs_keeps_real_stderr():
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
     log = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-           "I0000 00:00:1795449452.542238    2640 cudart_stub.cc:31] Could not find cuda drivers\n")
+           "I0000 00:00:1795449452.542238    2640 cudart_stub.cc:31] Could not find cuda drivers\n"
+           "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stderr", text=log),
         nbformat.v4.new_output("stream", name="stderr", text="UserWarning: something real\n"),
