@@ -107,3 +107,16 @@ def test_readme_syllabus_links_every_written_chapter():
         assert status == ("written" if written else "planned"), f"README says {status} for {name}"
         link = f"](notebooks/{name}.ipynb)"
         assert (link in title) == written, f"README row {name[:2]}: expected {'a' if written else 'no'} link {link}"
+
+
+@pytest.mark.parametrize("folder, name", BOTH)
+def test_relative_links_resolve(folder, name):
+    nb = _load(folder, name)
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for link in re.findall(r"\]\(([^)\s]+)\)", "".join(cell["source"])):
+            if link.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            target = (ROOT / folder / link.split("#")[0]).resolve()
+            assert target.exists(), f"{folder}/{name}: the link {link!r} points at nothing"
