@@ -16,7 +16,7 @@ import warnings
 from typing import Any
 
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
-COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29"}
+COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29", "tensorboard": "tensorboard>=2.16"}  # installed only if missing
 
 
 def in_colab() -> bool:

@@ -59,3 +59,14 @@ def test_import_does_not_load_tensorflow():
     code = "import course_lib, sys; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_colab_extras_installs_only_what_is_missing(monkeypatch):
+    calls = []
+    monkeypatch.setattr(environment.importlib.util, "find_spec", lambda mod: None if mod == "gymnasium" else object())
+    monkeypatch.setattr(environment.subprocess, "run", lambda cmd, check: calls.append(cmd))
+    assert environment._install_colab_extras() == ["gymnasium>=0.29"]
+    assert calls and calls[0][-1] == "gymnasium>=0.29" and "tensorboard>=2.16" not in calls[0]
+    calls.clear()
+    monkeypatch.setattr(environment.importlib.util, "find_spec", lambda mod: object())
+    assert environment._install_colab_extras() == [] and calls == []
