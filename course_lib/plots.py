@@ -132,7 +132,11 @@ def plot_heatmap(
     ax.grid(False)
     fig.colorbar(im, ax=ax)
     if xlabels is not None:
-        ax.set_xticks(range(m.shape[1]), [str(s) for s in xlabels], rotation=90 if m.shape[1] > 12 else 0)
+        names = [str(s) for s in xlabels]
+        crowded = max(map(len, names), default=0) * len(names) > 18  # the labels would touch side by side
+        rotation = 90 if m.shape[1] > 12 else 45 if crowded else 0
+        ax.set_xticks(range(m.shape[1]), names, rotation=rotation, ha="right" if rotation == 45 else "center",
+                      rotation_mode="anchor" if rotation == 45 else "default")
     if ylabels is not None:
         ax.set_yticks(range(m.shape[0]), [str(s) for s in ylabels])
     if annotate:

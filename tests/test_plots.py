@@ -51,3 +51,13 @@ def test_heatmap():
         plots.plot_heatmap(np.ones(3), show=False)
     with pytest.raises(ValueError, match="expected 3 xlabels"):
         plots.plot_heatmap(np.eye(3), xlabels="ab", show=False)
+
+
+def test_heatmap_tilts_long_labels_that_would_touch():
+    words = ["yes", "no", "up", "down", "stop", "go"]
+    fig = plots.plot_heatmap(np.eye(6), xlabels=words, ylabels=words, show=False)
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {45.0}
+    fig = plots.plot_heatmap(np.eye(5), xlabels=range(5), ylabels=range(5), show=False)
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {0.0}
+    fig = plots.plot_heatmap(np.eye(13), xlabels=range(13), ylabels=range(13), show=False)
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {90.0}
