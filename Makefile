@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NB     ?=
 
-.PHONY: setup lab test unit check refresh bench datasets clean
+.PHONY: setup lab test unit check refresh rehearse bench datasets clean
 
 setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
 
@@ -29,6 +29,9 @@ check: setup                         ## strict nbval per notebook with a table: 
 
 refresh: setup                       ## re-execute notebooks in a clean kernel: make refresh NB=00
 	$(BIN)/python -m course_lib refresh $(NB)
+
+rehearse: setup                      ## run notebooks on simulated replicas, as on N GPUs: make rehearse NB=10 REPLICAS=2
+	$(BIN)/python -m course_lib rehearse $(NB) --replicas $(or $(REPLICAS),2)
 
 bench: setup                         ## time and memory per notebook -> benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py $(NB)

@@ -2,6 +2,7 @@
 
     check   [NN ...] [--notebooks|--solutions]   strict nbval per notebook, then a table
     refresh [NN ...] [--notebooks|--solutions]   re-execute in a clean kernel, store outputs
+    rehearse [NN ...] --replicas N               run on N simulated replicas (asserts must hold)
     datasets (--verify | --regenerate NAME ...)  check or rebuild the generated datasets
     build SCRIPT.py NOTEBOOK.ipynb              make a notebook from a "# %%" script
 """
@@ -33,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("chapters", nargs="*", help="00, 03_backpropagation, or a path (default: all)")
         p.add_argument("--notebooks", action="store_true", help="only notebooks/")
         p.add_argument("--solutions", action="store_true", help="only solutions/")
+    r = sub.add_parser("rehearse", help="run notebooks on N simulated CPU replicas, as on N GPUs")
+    r.add_argument("chapters", nargs="*", help="00, 03_backpropagation, or a path (default: all)")
+    r.add_argument("--replicas", type=int, default=2, help="at least this many replicas (default 2)")
+    r.add_argument("--notebooks", action="store_true", help="only notebooks/")
+    r.add_argument("--solutions", action="store_true", help="only solutions/")
     d = sub.add_parser("datasets", help="verify or regenerate the generated datasets")
     g = d.add_mutually_exclusive_group(required=True)
     g.add_argument("--verify", action="store_true", help="check every file against datasets/SHA256SUMS")
@@ -41,6 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("script", type=Path)
     b.add_argument("notebook", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command == "rehearse":
+        if args.replicas < 1:
+            parser.error(f"expected --replicas >= 1, got {args.replicas}")
+        try:
+            paths = nbtools.find_notebooks(args.chapters, _folders(args))
+        except ValueError as err:
+            parser.error(str(err))
+        failed = 0
+        for path in paths:  # one at a time, so progress shows as it goes
+            row = nbtools.rehearse_notebooks([path], args.replicas)[0]
+            failed += not row.passed
+            status = "ok" if row.passed else f"FAILED: {row.error}"
+            print(f"{path.relative_to(nbtools.ROOT)}  {row.seconds:6.1f} s  {status}", flush=True)
+        print(f"{len(paths) - failed} of {len(paths)} notebooks ran on {args.replicas} replicas")
+        return 1 if failed else 0
 
     if args.command in ("check", "refresh"):
         try:

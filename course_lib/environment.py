@@ -17,6 +17,7 @@ from typing import Any
 
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
 COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29", "tensorboard": "tensorboard>=2.16"}  # installed only if missing
+REPLICAS_VARIABLE = "COURSE_CPU_REPLICAS"  # raises setup_notebook(cpu_replicas=...) to at least this
 
 
 def in_colab() -> bool:
@@ -107,6 +108,20 @@ def environment_report(strategy: Any | None = None) -> dict[str, str]:
     return report
 
 
+def replicas_from_environment(default: int) -> int:
+    """The number of simulated CPU replicas: at least ``COURSE_CPU_REPLICAS`` when it is set.
+
+    Raises:
+        ValueError: when the variable is set to anything but a whole number >= 1.
+    """
+    text = os.environ.get(REPLICAS_VARIABLE, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"expected {REPLICAS_VARIABLE} to be a whole number >= 1, got {text!r}")
+    return max(default, int(text))
+
+
 def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = True) -> Any:
     """Prepare a notebook; call it in the first code cell, before anything imports TensorFlow.
 
@@ -120,7 +135,9 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     Args:
         seed: the seed for every random generator.
         cpu_replicas: how many logical CPU devices to make; with more than one and no accelerator,
-            the strategy mirrors the model over them.
+            the strategy mirrors the model over them. The environment variable
+            ``COURSE_CPU_REPLICAS`` raises it to at least its value, so an instructor can rehearse
+            every notebook on several replicas (``python -m course_lib rehearse --replicas 2``).
         verbose: print the version and device report.
 
     Returns:
@@ -128,6 +145,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     """
     if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
         raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
+    cpu_replicas = replicas_from_environment(cpu_replicas)
     _quiet_tensorflow()
     installed = _install_colab_extras() if in_colab() else []
 

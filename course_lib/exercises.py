@@ -213,15 +213,33 @@ def _mismatch_text(expected: tuple[str, Any], got: tuple[str, Any]) -> str:
         return f"expected it to raise {expected[1].__name__}, but it returned {describe(got[1])}"
     if got[0] == "raises":
         return f"expected {describe(expected[1])}, but it raised {got[1].__name__}"
-    e, g = expected[1], got[1]
-    if np.ndim(e) > 0 and np.shape(g) != np.shape(e):
-        return f"expected shape {tuple(np.shape(e))}, got shape {tuple(np.shape(g))}"
-    if isinstance(e, (int, np.integer)) and not isinstance(e, bool) and isinstance(g, (float, np.floating)):
-        return f"expected the int {e!r}, got the float {g!r}"
-    if np.ndim(e) > 0:
-        err = np.max(np.abs(np.asarray(g, dtype=float) - np.asarray(e, dtype=float)))
-        return f"values differ from the expected ones (max |difference| {err:.3g})"
-    return f"expected {describe(e)}, got {describe(g)}"
+    return _value_mismatch(expected[1], got[1])
+
+
+def _value_mismatch(e: Any, g: Any, path: str = "") -> str:
+    """Say how the value ``g`` differs from ``e``; walks into tuples and lists (never raises)."""
+    g = _to_numpy(g)
+    where = f"item {path}: " if path else ""
+    if isinstance(e, (tuple, list)):
+        if not isinstance(g, (tuple, list)):
+            return f"{where}expected a {type(e).__name__} of {len(e)} items, got {describe(g)}"
+        if len(g) != len(e):
+            return f"{where}expected {len(e)} items, got {len(g)}"
+        for i, (ei, gi) in enumerate(zip(e, g)):
+            if not same(ei, gi):
+                return _value_mismatch(ei, gi, f"{path}[{i}]")
+        return f"{where}expected {describe(e)}, got {describe(g)}"
+    try:
+        if np.ndim(e) > 0 and np.shape(g) != np.shape(e):
+            return f"{where}expected shape {tuple(np.shape(e))}, got shape {tuple(np.shape(g))}"
+        if isinstance(e, (int, np.integer)) and not isinstance(e, bool) and isinstance(g, (float, np.floating)):
+            return f"{where}expected the int {e!r}, got the float {g!r}"
+        if np.ndim(e) > 0:
+            err = np.max(np.abs(np.asarray(g, dtype=float) - np.asarray(e, dtype=float)))
+            return f"{where}values differ from the expected ones (max |difference| {err:.3g})"
+    except (TypeError, ValueError):
+        return f"{where}expected {describe(e)}, got {describe(g)} (not comparable as numbers)"
+    return f"{where}expected {describe(e)}, got {describe(g)}"
 
 
 def compare_with_reference(

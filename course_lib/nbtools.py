@@ -4,12 +4,14 @@
 - :func:`execute_notebook` runs one in a clean kernel of this Python, top to bottom, in its own
   folder, and stores the outputs (the only way stored outputs are made);
 - :func:`check_notebooks` runs strict nbval on each and returns a per-notebook table;
+- :func:`rehearse_notebooks` runs each on several simulated replicas (every assert must hold);
 - :func:`notebook_from_script` turns a "percent" script (``# %%`` cells) into a notebook.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -65,6 +67,20 @@ def _kernel_manager() -> Any:
     return KernelManager(kernel_name="python3", kernel_spec_manager=_ThisPython())
 
 
+def _run(path: Path, timeout: int, env: dict[str, str] | None = None) -> tuple[Any, float]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, km=_kernel_manager(), timeout=timeout, kernel_name="python3", record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute(env={**os.environ, **(env or {})})
+    return nb, time.perf_counter() - start
+
+
 def execute_notebook(path: Path, timeout: int = 600) -> float:
     """Run ``path`` top to bottom in a clean kernel in its folder and save it with its outputs.
 
@@ -72,21 +88,51 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
     leaves the file untouched) when a cell fails.
     """
     import nbformat
-    from nbclient import NotebookClient
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb, km=_kernel_manager(), timeout=timeout, kernel_name="python3", record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
+    nb, seconds = _run(path, timeout)
     nb.metadata.pop("widgets", None)
     _drop_runtime_logs(nb)
     nbformat.write(nb, path)
     return seconds
+
+
+@dataclass
+class RehearsalRow:
+    """One notebook run on several simulated replicas: did every cell (and assert) pass?"""
+
+    path: Path
+    passed: bool
+    seconds: float
+    error: str
+
+
+def rehearse_notebooks(paths: Iterable[Path], replicas: int, timeout: int = 900) -> list[RehearsalRow]:
+    """Run each notebook top to bottom with at least ``replicas`` simulated CPU replicas.
+
+    The kernel gets ``COURSE_CPU_REPLICAS`` (read by ``setup_notebook``), so every model is
+    mirrored as on a machine with that many GPUs; nothing is saved and no output is compared
+    (trained numbers legitimately change), but every cell must run and every assert must hold.
+
+    Raises:
+        ValueError: when ``replicas`` is not an int >= 1.
+    """
+    from course_lib.environment import REPLICAS_VARIABLE
+
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise ValueError(f"expected replicas to be an int >= 1, got {replicas!r}")
+    rows = []
+    for path in paths:
+        start = time.perf_counter()
+        try:
+            _run(Path(path), timeout, {REPLICAS_VARIABLE: str(replicas)})
+        except Exception as err:  # CellExecutionError, a timeout, a dead kernel
+            last = [line for line in str(err).strip().splitlines() if line.strip()]
+            rows.append(RehearsalRow(Path(path), False, time.perf_counter() - start,
+                                     last[-1][:200] if last else type(err).__name__))
+        else:
+            rows.append(RehearsalRow(Path(path), True, time.perf_counter() - start, ""))
+    return rows
 
 
 _RUNTIME_LOG = re.compile(

@@ -70,3 +70,16 @@ def test_colab_extras_installs_only_what_is_missing(monkeypatch):
     calls.clear()
     monkeypatch.setattr(environment.importlib.util, "find_spec", lambda mod: object())
     assert environment._install_colab_extras() == [] and calls == []
+
+
+@pytest.mark.parametrize("value, default, expected", [("", 1, 1), ("2", 1, 2), ("2", 4, 4), (" 8 ", 1, 8)])
+def test_replicas_from_environment_raises_to_at_least(monkeypatch, value, default, expected):
+    monkeypatch.setenv(environment.REPLICAS_VARIABLE, value)
+    assert environment.replicas_from_environment(default) == expected
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1", "1.5"])
+def test_replicas_from_environment_rejects_bad_values(monkeypatch, bad):
+    monkeypatch.setenv(environment.REPLICAS_VARIABLE, bad)
+    with pytest.raises(ValueError, match="expected COURSE_CPU_REPLICAS to be a whole number >= 1"):
+        environment.replicas_from_environment(1)

@@ -102,3 +102,27 @@ def test_expected_exception_cases():
         compare_with_reference(lambda x: x, reference, [Case((1,)), Case((-1,))], name="f")
     with pytest.raises(Wrong, match="expected shape"):
         compare_with_reference(lambda x: np.ones(2), lambda x: np.ones(3), [Case((0,))])
+
+
+@pytest.mark.parametrize("got, says", [
+    ((np.zeros((2, 3)), 5), "item [0]: expected shape (3,), got shape (2, 3)"),
+    ((np.ones(3), 6), "item [1]: expected 5, got 6"),
+    (((np.ones(3), 7),), "expected 2 items, got 1"),
+    (np.ones(3), "expected a tuple of 2 items"),
+    ((np.ones(3), [1, 2]), "item [1]: expected 5, got [1, 2]"),
+])
+def test_mismatch_walks_into_tuples_of_ragged_arrays(got, says):
+    """An unrecognised wrong answer that returns arrays of different shapes is described, never
+    reported as an error raised by the student's code."""
+    def reference(x):
+        return np.ones(3), 5
+
+    with pytest.raises(Wrong) as err:
+        compare_with_reference(lambda x: got, reference, [Case((0,))], name="f")
+    assert says in str(err.value)
+    assert "raised" not in str(err.value)
+
+
+def test_mismatch_of_uncomparable_values():
+    with pytest.raises(Wrong, match="not comparable as numbers"):
+        compare_with_reference(lambda x: np.array(["a", "b"]), lambda x: np.ones(2), [Case((0,))], name="f")

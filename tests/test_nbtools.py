@@ -67,3 +67,29 @@ def test_cli_verifies_datasets():
 def test_cli_rejects_unknown_chapter():
     proc = _cli("check", "99")
     assert proc.returncode == 2 and "no notebook matches '99'" in proc.stderr
+
+
+def test_rehearse_runs_on_simulated_replicas(tmp_path):
+    """The kernel sees COURSE_CPU_REPLICAS, setup_notebook mirrors over that many devices, and a
+    failing assert is reported with its message."""
+    script = (
+        "# %%\nimport course_lib\nstrategy = course_lib.setup_notebook(verbose=False)\n"
+        "# %%\nassert strategy.num_replicas_in_sync == 3, strategy.num_replicas_in_sync\n"
+        "# %%\nassert False, 'the model did not learn'\n"
+    )
+    path = tmp_path / "99_probe.ipynb"
+    nb = nbtools.notebook_from_script(script)
+    nbformat.write(nb, path)
+    row, = nbtools.rehearse_notebooks([path], replicas=3)
+    assert not row.passed and "the model did not learn" in row.error
+    nb.cells.pop()
+    nbformat.write(nb, path)
+    row, = nbtools.rehearse_notebooks([path], replicas=3)
+    assert row.passed, row.error
+    assert nbformat.read(path, as_version=4).cells[0].get("outputs", []) == []  # nothing saved
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True])
+def test_rehearse_rejects_bad_replicas(bad):
+    with pytest.raises(ValueError, match="expected replicas to be an int >= 1"):
+        nbtools.rehearse_notebooks([], bad)
