@@ -235,7 +235,18 @@ def _value_mismatch(e: Any, g: Any, path: str = "") -> str:
         if isinstance(e, (int, np.integer)) and not isinstance(e, bool) and isinstance(g, (float, np.floating)):
             return f"{where}expected the int {e!r}, got the float {g!r}"
         if np.ndim(e) > 0:
-            err = np.max(np.abs(np.asarray(g, dtype=float) - np.asarray(e, dtype=float)))
+            ea, ga = np.asarray(e, dtype=float), np.asarray(g, dtype=float)
+            for kind, test in (("NaN", np.isnan), ("inf", np.isinf)):
+                wrong = test(ea) != test(ga)
+                if wrong.any():
+                    first = tuple(int(i) for i in np.argwhere(wrong)[0])
+                    has = "expected" if test(ea)[first] else "did not expect"
+                    return (f"{where}{has} {kind} at index {first} ({wrong.sum()} places differ; "
+                            f"expected {ea[first]}, got {ga[first]})")
+            finite = np.isfinite(ea)
+            if (ea[~finite] != ga[~finite]).any():
+                return f"{where}infinities of the wrong sign"
+            err = np.max(np.abs(ga[finite] - ea[finite]), initial=0.0)
             return f"{where}values differ from the expected ones (max |difference| {err:.3g})"
     except (TypeError, ValueError):
         return f"{where}expected {describe(e)}, got {describe(g)} (not comparable as numbers)"

@@ -126,3 +126,14 @@ def test_mismatch_walks_into_tuples_of_ragged_arrays(got, says):
 def test_mismatch_of_uncomparable_values():
     with pytest.raises(Wrong, match="not comparable as numbers"):
         compare_with_reference(lambda x: np.array(["a", "b"]), lambda x: np.ones(2), [Case((0,))], name="f")
+
+
+def test_mismatch_names_misplaced_infinities_without_nan_warnings():
+    """A mask of -inf in the wrong places is named, not reported as 'max |difference| nan'."""
+    expected = np.array([0.0, -np.inf, 1.0, -np.inf])
+    got = np.array([0.0, 1.0, -np.inf, -np.inf])
+    with np.errstate(all="raise"), pytest.raises(Wrong) as err:
+        compare_with_reference(lambda x: got, lambda x: expected, [Case((0,))], name="f")
+    assert "expected inf at index (1,)" in str(err.value) and "2 places differ" in str(err.value)
+    with pytest.raises(Wrong, match="did not expect NaN at index"):
+        compare_with_reference(lambda x: np.array([np.nan, 0.0]), lambda x: np.zeros(2), [Case((0,))])
