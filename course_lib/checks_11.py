@@ -119,6 +119,8 @@ def _q_update(Q, s, a, r, s_next, terminated, alpha, gamma, *, future=None, mask
     best = Q[s_next].max(axis=1) if future is None else future(Q, s, a, s_next)
     if mask == "future":
         target = r + gamma * live * best
+    elif mask == "inverted":  # (1 - terminated) mixed up with terminated
+        target = r + gamma * (1.0 - live) * best
     elif mask == "none":
         target = r + gamma * best
     else:  # the whole target masked, reward included
@@ -171,6 +173,11 @@ def q_learning_update(student: Any) -> str:
                 "bootstrap term by (1 - terminated)"),
         Mistake(lambda *a: _q_update(*a, mask="all"), "(1 - terminated) must multiply only the future term "
                 "gamma * max Q(s_next, .): the reward r of the last step still counts"),
+        Mistake(lambda *a: _q_update(*a, mask="inverted"), "the terminal mask is inverted: the future term is "
+                "multiplied by (1 - terminated), so it vanishes when terminated is True and counts otherwise"),
+        Mistake(lambda *a: _q_update(*a, future=lambda Q, s, act, s2: np.full(len(s2), Q[s2].max())),
+                "np.max(Q[s_next]) is one number, the max over the whole batch: each transition needs the max over "
+                "its own next state's actions, Q[s_next].max(axis=1)"),
         Mistake(lambda *a: _q_update(*a, future=lambda Q, s, act, s2: Q[s2].mean(axis=1)),
                 "Q-learning bootstraps with the *max* over next actions (the greedy policy), not their mean"),
         Mistake(lambda *a: _q_update(*a, future=lambda Q, s, act, s2: Q[s2, act]),
@@ -253,6 +260,11 @@ def _tied(q, epsilon):
     return np.full(q.shape, epsilon / q.size) + (1.0 - epsilon) * best / best.sum()
 
 
+def _every_tie(q, epsilon):
+    q = np.asarray(q, dtype=float)
+    return np.full(q.shape, epsilon / q.size) + (1.0 - epsilon) * (q == q.max())
+
+
 def _others_only(q, epsilon):
     q = np.asarray(q, dtype=float)
     p = np.full(q.shape, epsilon / (q.size - 1))
@@ -285,6 +297,8 @@ def epsilon_greedy_probs(student: Any) -> str:
                 "*randomly*"),
         Mistake(lambda q, e: _eps_probs(-np.asarray(q, dtype=float), e), "the greedy action has the *largest* "
                 "Q value (np.argmax), not the smallest"),
+        Mistake(_every_tie, "the probabilities must sum to 1: with tied maxima you added 1 - ε to every one of "
+                "them; give it only to np.argmax(q_values), the first maximum"),
         Mistake(_tied, "with tied maxima, give the greedy share to np.argmax(q_values) — the first of them — "
                 "as the exercise asks"),
         Mistake(lambda q, e: np.full(np.shape(q), 1.0 / np.size(q)), "that is the uniform random policy: add "

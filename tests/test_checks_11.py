@@ -56,10 +56,12 @@ def test_discounted_returns_rejects(wrong, hint):
 
 # --- Exercise 2: q_learning_update ------------------------------------------------------------
 
-def _update(Q, s, a, r, s_next, term, alpha, gamma, best=None, live=True, whole=False):
+def _update(Q, s, a, r, s_next, term, alpha, gamma, best=None, live=True, whole=False, inverted=False):
     Q = np.asarray(Q, float)
     future = Q[s_next].max(axis=1) if best is None else best(Q, s, a, s_next)
     mask = 1.0 - np.asarray(term, float) if live else 1.0
+    if inverted:
+        mask = np.asarray(term, float)
     target = mask * (r + gamma * future) if whole else r + gamma * mask * future
     new = Q.copy()
     new[s, a] += alpha * (target - Q[s, a])
@@ -77,6 +79,8 @@ def _in_place(Q, s, a, r, s_next, term, alpha, gamma):
         (lambda *x: _update(*x, best=lambda Q, s, a, s2: Q[s].max(axis=1)), "*next* state's actions"),
         (lambda *x: _update(*x, live=False), "multiply the bootstrap term by (1 - terminated)"),
         (lambda *x: _update(*x, whole=True), "the reward r of the last step still counts"),
+        (lambda *x: _update(*x, inverted=True), "the terminal mask is inverted"),
+        (lambda *x: _update(*x, best=lambda Q, s, a, s2: np.max(Q[s2])), "the max over the whole batch"),
         (lambda *x: _update(*x, best=lambda Q, s, a, s2: Q[s2].mean(axis=1)), "*max* over next actions"),
         (lambda *x: _update(*x, best=lambda Q, s, a, s2: Q[s2, a]), "the same action again"),
         (lambda Q, s, a, r, s2, t, al, g: _update(Q, s, a, r, s2, t, 0.5 * al, g), "values differ"),
@@ -154,6 +158,14 @@ def test_epsilon_greedy_ties_go_to_the_first_maximum():
         return np.full(q.shape, e / q.size) + (1.0 - e) * best / best.sum()
 
     assert_rejects(checks.epsilon_greedy_probs, split, "the first of them")
+
+
+def test_epsilon_greedy_every_tied_maximum_gets_the_greedy_share():
+    def every_tie(q, e):
+        q = np.asarray(q, float)
+        return np.full(q.shape, e / q.size) + (1.0 - e) * (q == q.max())
+
+    assert_rejects(checks.epsilon_greedy_probs, every_tie, "the probabilities must sum to 1")
 
 
 def test_student_exception_is_reported_not_raised():

@@ -93,6 +93,31 @@ def test_distribute_batch_one_replica():
     np.testing.assert_array_equal(parts[1], y)
 
 
+def test_distribute_batch_two_replicas_get_their_own_slices():
+    import tensorflow as tf
+
+    from course_lib.distribute import get_strategy
+
+    strategy = get_strategy(cpu_only=True)  # the two simulated CPU replicas of conftest
+    assert strategy.num_replicas_in_sync == 2
+    x, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    parts = strategy.experimental_local_results(rl.distribute_batch(strategy, x, y))
+    assert len(parts) == 2
+    for i, (x_i, y_i) in enumerate(parts):  # replica i holds the i-th contiguous half
+        np.testing.assert_array_equal(x_i, x[3 * i:3 * i + 3])
+        np.testing.assert_array_equal(y_i, y[3 * i:3 * i + 3])
+
+    @tf.function
+    def step(x_part, y_part):  # what a replica computes from its slice, as in chapter 11's train step
+        ctx = tf.distribute.get_replica_context()
+        return tf.cast(ctx.replica_id_in_sync_group, tf.float64) * 1000 + tf.reduce_sum(x_part) + tf.cast(
+            tf.reduce_sum(y_part), tf.float64)
+
+    results = strategy.experimental_local_results(
+        strategy.run(step, args=rl.distribute_batch(strategy, x, y)))
+    assert [float(r) for r in results] == [x[:3].sum() + y[:3].sum(), 1000 + x[3:].sum() + y[3:].sum()]
+
+
 def test_distribute_batch_rejects_bad_input():
     import tensorflow as tf
 
