@@ -247,6 +247,14 @@ def _ig(grad_fn: Callable[..., Any], x: Any, baseline: Any, steps: int, *,
     x, baseline = np.asarray(x, dtype=float), np.asarray(baseline, dtype=float)
     k = np.arange(1, steps + 1) if alphas == "right" else np.arange(steps)
     a = k / steps if alphas != "linspace" else np.linspace(0.0, 1.0, steps)
+    weights = None
+    if alphas == "midpoint":
+        a = (np.arange(1, steps + 1) - 0.5) / steps
+    elif alphas in ("trapezoid", "ends_mean"):           # m + 1 points, both ends included
+        a = np.linspace(0.0, 1.0, steps + 1)
+        if alphas == "trapezoid":
+            weights = np.full(steps + 1, 1.0)
+            weights[[0, -1]] = 0.5
     start = baseline if alphas != "from_zero" else np.zeros_like(x)
     if alphas == "from_zero":
         a = np.arange(1, steps + 1) / steps
@@ -254,7 +262,10 @@ def _ig(grad_fn: Callable[..., Any], x: Any, baseline: Any, steps: int, *,
     else:
         points = start[None] + a[:, None] * (x - start)[None]
     grads = np.asarray(grad_fn(points))
-    avg = grads.mean(axis=0) if mean else grads.sum(axis=0)
+    if weights is not None:
+        avg = weights @ grads / steps
+    else:
+        avg = grads.mean(axis=0) if mean else grads.sum(axis=0)
     if factor == "diff":
         return (x - baseline) * avg
     if factor == "x":
@@ -290,6 +301,15 @@ def integrated_gradients(student: Any) -> str:
                 "for k = 1, …, m"),
         Mistake(lambda g, x, b, m: _ig(g, x, b, m, alphas="from_zero"),
                 "the path must start at the baseline: the points are baseline + α·(x − baseline), not α·x"),
+        Mistake(lambda g, x, b, m: _ig(g, x, b, m, alphas="trapezoid"),
+                "that is section 2.2's trapezoidal rule (m + 1 points, the two ends weighted 1/2); this "
+                "exercise asks for the right Riemann sum: α = k/m for k = 1, …, m, each weighted 1/m"),
+        Mistake(lambda g, x, b, m: _ig(g, x, b, m, alphas="midpoint"),
+                "that is the midpoint rule (α = (k − ½)/m); this exercise asks for the right Riemann sum: "
+                "α = k/m for k = 1, …, m"),
+        Mistake(lambda g, x, b, m: _ig(g, x, b, m, alphas="ends_mean"),
+                "you averaged m + 1 points, from the baseline to x: the right Riemann sum uses m points, "
+                "α = k/m for k = 1, …, m (the baseline itself is not one of them)"),
         Mistake(lambda g, x, b, m: _ig(g, x, b, m, mean=False),
                 "you summed the m gradients without dividing by m: the integral over α ∈ [0, 1] is the "
                 "*average* gradient along the path"),

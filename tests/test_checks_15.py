@@ -6,7 +6,7 @@ import pytest
 from nbutils import assert_rejects, load_tagged
 
 from course_lib import checks_15 as checks
-from course_lib.exercises import PASSED
+from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("15_responsible_ai")
 NAMES = ["demographic_parity_difference", "dp_aggregate", "fgsm", "integrated_gradients"]
@@ -112,6 +112,12 @@ def _path_grads(grad_fn, x, baseline, alphas):
     return np.asarray(grad_fn(baseline[None] + alphas[:, None] * (x - baseline)[None]))
 
 
+def _trapezoid_weights(m):          # the notebook's section 2.2: m + 1 points, ends weighted 1/2
+    weights = np.full(m + 1, 1.0 / m)
+    weights[[0, -1]] /= 2
+    return weights
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -122,7 +128,25 @@ def _path_grads(grad_fn, x, baseline, alphas):
         (lambda f, x, b, m: (x - b) * _path_grads(f, x, b, np.arange(1, m + 1) / m).sum(0), "without dividing"),
         (lambda f, x, b, m: (x - b) * np.asarray(f(np.arange(1, m + 1)[:, None] / m * x[None])).mean(0),
          "start at the baseline"),
+        (lambda f, x, b, m: (x - b) * (_trapezoid_weights(m) @ _path_grads(f, x, b, np.linspace(0, 1, m + 1))),
+         "section 2.2's trapezoidal rule"),
+        (lambda f, x, b, m: (x - b) * _path_grads(f, x, b, (np.arange(m) + 0.5) / m).mean(0), "midpoint rule"),
+        (lambda f, x, b, m: (x - b) * _path_grads(f, x, b, np.linspace(0, 1, m + 1)).mean(0), "m + 1 points"),
     ],
 )
 def test_integrated_gradients_rejects(wrong, hint):
     assert_rejects(checks.integrated_gradients, wrong, hint)
+
+
+def test_an_unrecognised_wrong_list_of_ragged_gradients_is_described_item_by_item():
+    """dp_aggregate returns one array per variable (different shapes): a wrong answer the checker
+    does not recognise is described by its first wrong item, never blamed on the student's code."""
+    def divided_twice(grads, clip_norm, noise):
+        batch = grads[0].shape[0]
+        norms = np.sqrt(sum((g.reshape(batch, -1) ** 2).sum(1) for g in grads))
+        scale = np.minimum(1.0, clip_norm / (norms + 1e-12))
+        return [(np.tensordot(scale, g, axes=1) + z) / batch / batch for g, z in zip(grads, noise)]
+
+    result = checks.dp_aggregate.evaluate(divided_twice)
+    assert result.status == FAILED and "item [0]: values differ" in result.message, result.message
+    assert "raised" not in result.message
