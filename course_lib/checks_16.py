@@ -20,8 +20,11 @@ summary = EXERCISES.summary
 
 # --- Exercise 1: a Conv2D layer's output shape and parameters ---------------------------------
 
-def _out(n: int, k: int, s: int, padding: str, plus_one: bool = True, same_floor: bool = False) -> int:
+def _out(n: int, k: int, s: int, padding: str, plus_one: bool = True, same_floor: bool = False,
+         torch_same: bool = False) -> int:
     if padding == "same":
+        if torch_same:                          # PyTorch-style symmetric padding k // 2 on each side
+            return (n + 2 * (k // 2) - k) // s + 1
         return n // s if same_floor else -(-n // s)
     return (n - k) // s + (1 if plus_one else 0)
 
@@ -47,6 +50,7 @@ def conv2d_layer(student: Any) -> str:
     cases = [
         Case((28, 28, 1, 32, 3)), Case((13, 13, 32, 64, 3)), Case((8, 8, 1, 16, 3, 1, "same")),
         Case((32, 32, 3, 64, 5, 2, "valid")), Case((7, 9, 3, 8, 3, 2, "same")), Case((224, 224, 3, 64, 7, 2, "same")),
+        Case((8, 8, 1, 4, 4, 1, "same")),       # an even kernel: 'same' still gives n / stride
     ]
     mistakes = [
         Mistake(_conv_mistake(params=lambda k, c, f: k * k * c * f),
@@ -66,6 +70,12 @@ def conv2d_layer(student: Any) -> str:
                 "'same' rounds *up*: ceil(n / stride) = -(-n // stride), not n // stride"),
         Mistake(_conv_mistake(shape=lambda h, w, c, f, k, s, p: (_out(w, k, s, p), _out(h, k, s, p), f)),
                 "height and width are swapped: return (h_out, w_out, filters)"),
+        Mistake(_conv_mistake(shape=lambda h, w, c, f, k, s, p: (_out(h, k, s, p, torch_same=True), _out(w, k, s, p, torch_same=True), f)),
+                "(n + 2·(k // 2) − k) // stride + 1 is PyTorch's padding=k // 2; Keras' 'same' gives "
+                "ceil(n / stride) positions whatever k is (the two differ for an even kernel size)"),
+        Mistake(_conv_mistake(shape=lambda h, w, c, f, k, s, p: (_out(h, k, 1, p), _out(w, k, 1, p), f)),
+                "the stride is ignored: the window moves `stride` pixels at a time, so 'valid' gives "
+                "floor((n - k) / stride) + 1 positions and 'same' ceil(n / stride)"),
     ]
     return compare_with_reference(student, _conv2d_layer, cases, mistakes, name="conv2d_layer")
 
@@ -165,13 +175,15 @@ def softmax_t(student: Any) -> str:
 # --- Exercise 5: one Adam step ----------------------------------------------------------------
 
 def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, *, correct=True, eps_inside=False,
-          t_shift=0, square=True, sign=-1.0, swap=False):
+          t_shift=0, square=True, sign=-1.0, swap=False, keras_eps=False):
     w, g, m, v = (np.asarray(a, dtype=float) for a in (w, g, m, v))
     m = (1 - beta1) * m + beta1 * g if swap else beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * (g * g if square else g)
     tt = t + t_shift
     m_hat, v_hat = (m / (1 - beta1 ** tt), v / (1 - beta2 ** tt)) if correct else (m, v)
     step = m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
+    if keras_eps:     # Keras: lr_t = lr·sqrt(1 - beta2^t)/(1 - beta1^t), w -= lr_t·m / (sqrt(v) + eps)
+        step = np.sqrt(1 - beta2 ** tt) / (1 - beta1 ** tt) * m / (np.sqrt(v) + eps)
     return (w + sign * lr * step, m, v)
 
 
@@ -198,6 +210,10 @@ def adam_step(student: Any) -> str:
                 "(t = 1 for the first step), not t - 1"),
         Mistake(lambda *a, **k: _adam(*a, **k, eps_inside=True), "epsilon goes outside the square root: "
                 "m_hat / (sqrt(v_hat) + eps)"),
+        Mistake(lambda *a, **k: _adam(*a, **k, keras_eps=True), "that is Keras' form (eps added to sqrt(v), lr "
+                "scaled by sqrt(1 - beta2**t) / (1 - beta1**t)); this exercise asks for Algorithm 1: eps added to "
+                "sqrt(v_hat). The two differ only by where eps sits, which shows when eps is not tiny next to "
+                "sqrt(v_hat), as in the case with eps=0.1"),
         Mistake(lambda *a, **k: _adam(*a, **k, square=False), "v averages the *squared* gradient g², not g"),
         Mistake(lambda *a, **k: _adam(*a, **k, sign=1.0), "the step goes *against* the gradient: w - lr · ..."),
         Mistake(lambda *a, **k: _adam(*a, **k, swap=True), "m = beta1·m + (1 - beta1)·g: beta1 weighs the old "

@@ -5,7 +5,7 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_16 as checks
-from course_lib.exercises import PASSED
+from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("16_learning_path")
 
@@ -31,9 +31,32 @@ def _conv(shape=None, params=None):
      "forgot the + 1"),
     (_conv(shape=lambda h, w, c, f, k, s, p, ho, wo: ((h - k) // s + 1, (w - k) // s + 1, f)), "you computed 'valid'"),
     (_conv(shape=lambda h, w, c, f, k, s, p, ho, wo: (h // s, w // s, f) if p == "same" else (ho, wo, f)), "rounds *up*"),
+    (_conv(shape=lambda h, w, c, f, k, s, p, ho, wo: ((h + 2 * (k // 2) - k) // s + 1, (w + 2 * (k // 2) - k) // s + 1, f)
+           if p == "same" else (ho, wo, f)), "PyTorch's padding=k // 2"),
+    (_conv(shape=lambda h, w, c, f, k, s, p, ho, wo: (h - k + 1, w - k + 1, f) if p == "valid" else (h, w, f)),
+     "the stride is ignored"),
 ])
 def test_conv2d_layer_rejects(wrong, hint):
     _rejects(checks.conv2d_layer, wrong, hint)
+
+
+def test_conv2d_layer_describes_an_unrecognised_wrong_shape_item_by_item():
+    """The answer ((h, w, filters), params) is ragged: a wrong shape the checker does not recognise is
+    named by its position, never blamed on the student's code."""
+    doubled = _conv(shape=lambda h, w, c, f, k, s, p, ho, wo: (2 * ho, wo, f))
+    result = checks.conv2d_layer.evaluate(doubled)
+    assert result.status == FAILED and "item [0][0]: expected 26, got 52" in result.message, result.message
+    assert "raised" not in result.message
+
+
+def test_flatten_dense_describes_an_unrecognised_wrong_bias_item_by_item():
+    def wrong_bias(weight, bias, channels, height, width):
+        kernel, _ = SOLUTIONS["torch_flatten_dense_to_keras"](weight, bias, channels, height, width)
+        return kernel, 2 * np.asarray(bias)
+
+    result = checks.torch_flatten_dense_to_keras.evaluate(wrong_bias)
+    assert result.status == FAILED and "item [1]: values differ" in result.message, result.message
+    assert "raised" not in result.message
 
 
 # --- Exercise 2 -------------------------------------------------------------------------------
@@ -94,11 +117,20 @@ def _adam(correct=True, eps_inside=False, t_shift=0, square=True):
     return fn
 
 
+def _keras_adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    """keras.optimizers.Adam's update: bias correction folded into the rate, eps added to sqrt(v)."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    lr_t = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return w - lr_t * m / (np.sqrt(v) + eps), m, v
+
+
 @pytest.mark.parametrize("wrong, hint", [
     (_adam(correct=False), "no bias correction"),
     (_adam(t_shift=1), "not t + 1"),
     (_adam(eps_inside=True), "outside the square root"),
     (_adam(square=False), "*squared* gradient"),
+    (_keras_adam, "that is Keras' form"),
 ])
 def test_adam_step_rejects(wrong, hint):
     with np.errstate(all="ignore"):
