@@ -105,10 +105,14 @@ def _good_ones(folder):
     (_hash_path, "hashed the file's path"),
     (_good_ones, "listed the good files"),
     (lambda f: sorted(SOLUTIONS["bad_files"](f)), "don't sort"),
-    (lambda f: [], "expected ["),
+    (lambda f: [], "expected 3 items, got 0"),
+    (lambda f: [Path(f) / rel for rel in SOLUTIONS["bad_files"](f)], "item [0]: expected '"),
 ])
 def test_bad_files_rejects(wrong, hint):
+    """An unrecognised wrong list (too short, or full paths instead of the names) is described item by
+    item, never blamed on the student's code."""
     assert_rejects(checks.bad_files, wrong, hint)
+    assert "raised" not in checks.bad_files.evaluate(wrong).message
 
 
 # --- Exercise 4: choose_model ------------------------------------------------------------------
