@@ -11,6 +11,7 @@ generated sentence is right. This module generates it in memory, deterministical
 - :func:`is_grammatical` -- the referee for generated text;
 - :func:`sentence_log_prob` -- the exact probability the generator gives a sentence, so a notebook
   can compute the entropy floor no model can beat;
+- :func:`topic_of` -- the topic of a sentence's nouns, to grade the toy dialogue's replies;
 - :func:`agreement_probes` -- prefixes that end just before a verb whose subject is separated
   from it by a noun of the other number (a bigram model must get these wrong);
 - :func:`plot_tokenizer_tradeoff`, :func:`plot_attention_heads` and :func:`plot_distributions` --
@@ -31,7 +32,7 @@ import numpy as np
 __all__ = [
     "TOPICS", "DETERMINERS", "ADJECTIVES", "PREPOSITIONS", "TRANSITIVE", "INTRANSITIVE",
     "GRAMMAR", "Corpus", "generate_sentence", "make_corpus", "is_grammatical",
-    "sentence_log_prob", "agreement_probes", "other_number", "plot_tokenizer_tradeoff",
+    "sentence_log_prob", "agreement_probes", "other_number", "topic_of", "plot_tokenizer_tradeoff",
     "plot_attention_heads", "plot_distributions",
 ]
 
@@ -241,6 +242,19 @@ def is_grammatical(sentence: str) -> bool:
         ValueError: if ``sentence`` is not a string.
     """
     return sentence_log_prob(sentence) > -math.inf
+
+
+def topic_of(sentence: str) -> str | None:
+    """The topic of the nouns of ``sentence`` (``"animals"``, ``"people"`` or ``"machines"``).
+
+    None when the sentence has no noun of the grammar or mixes nouns of several topics; the sentence
+    need not be grammatical otherwise (a chapter-10 dialogue reply is graded on both).
+
+    Raises:
+        ValueError: if ``sentence`` is not a string.
+    """
+    topics = {_NOUN_INFO[w][0] for w in _tokens(sentence) if w in _NOUN_INFO}
+    return topics.pop() if len(topics) == 1 else None
 
 
 def other_number(verb: str) -> str:

@@ -1,5 +1,6 @@
 """Unit tests of course_lib.language: the generated language, its referee, probabilities and plots."""
 
+import collections
 import math
 
 import matplotlib
@@ -65,12 +66,46 @@ def test_probabilities_of_one_sentence_shape_sum_to_its_probability():
     assert total == pytest.approx(0.5 * 0.6 * 0.4 * 0.5)
 
 
-def test_probabilities_of_all_short_sentences_match_frequencies():
+def test_sampled_short_sentences_match_exact_probabilities_chi_square():
+    """Generator vs sentence_log_prob: a chi-square goodness-of-fit test over cells of short sentences.
+
+    Cells: "DET NOUN INTRANS ." sentences grouped by (number, determiner, verb), "DET ADJ NOUN INTRANS ."
+    ones by (number, adjective), and everything else; each cell's probability is the sum of the exact
+    probabilities of its sentences. Every cell expects >= 25 of the 10,000 samples, so the chi-square
+    approximation holds; the test fails with probability 1e-3 if the two agree, and a wrong factor
+    (e.g. a determiner or adjective probability off by 20 %) fails it.
+    """
+    from itertools import product
+
+    from scipy import stats
+
     rng = np.random.default_rng(2)
-    samples = [language.generate_sentence(rng) for _ in range(20000)]
-    s = "the dogs sleep ."
-    freq = samples.count(s) / len(samples)
-    assert freq == pytest.approx(math.exp(language.sentence_log_prob(s)), rel=0.35)
+    n = 10_000
+    counts = collections.Counter(language.generate_sentence(rng) for _ in range(n))
+    cells = collections.defaultdict(list)
+    for number, det, verb in ((m, d, v) for m in ("sg", "pl") for d in language.DETERMINERS[m]
+                              for v in language.INTRANSITIVE[m]):
+        for topic in language.TOPICS.values():
+            cells[number, det, verb] += [f"{det} {noun} {verb} ." for noun in topic[number]]
+    for number, adj in product(("sg", "pl"), language.ADJECTIVES):
+        for topic in language.TOPICS.values():
+            cells[number, adj] += [f"{d} {adj} {noun} {v} ." for d, noun, v in product(
+                language.DETERMINERS[number], topic[number], language.INTRANSITIVE[number])]
+    expected = np.array([sum(math.exp(language.sentence_log_prob(s)) for s in c) for c in cells.values()])
+    observed = np.array([sum(counts[s] for s in c) for c in cells.values()])
+    expected, observed = np.append(expected, 1 - expected.sum()) * n, np.append(observed, n - observed.sum())
+    assert expected.min() >= 25 and observed.sum() == n
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    assert stats.chi2.sf(statistic, len(expected) - 1) > 1e-3, statistic
+
+
+def test_topic_of():
+    assert language.topic_of("the dog near the cats sees a bird .") == "animals"
+    assert language.topic_of("a teacher sleeps .") == "people"
+    assert language.topic_of("a teacher watches the red drone .") is None      # two topics
+    assert language.topic_of("sleeps .") is None                                # no noun
+    with pytest.raises(ValueError, match="string of space-separated words"):
+        language.topic_of(["the", "dog"])
 
 
 def test_agreement_probes_and_other_number():
