@@ -49,6 +49,14 @@ def _trainable_params(sizes: list[int], frozen: int) -> tuple[int, int]:
     return _params(sizes, frozen)
 
 
+def _no_lower_check(sizes: list[int], frozen: int) -> tuple[int, int]:
+    """The mistake: only ``frozen > layers`` is refused, so -1 slices as Python's "all but the last"."""
+    per_layer = [a * b + b for a, b in zip(sizes[:-1], sizes[1:])]
+    if frozen > len(per_layer):
+        raise ValueError("too many")
+    return sum(per_layer) - sum(per_layer[:frozen]), sum(per_layer[:frozen])
+
+
 def _shifted(sizes: list[int], frozen: int, by: int) -> tuple[int, int]:
     n = len(sizes) - 1
     return _params(sizes, min(max(frozen + by, 0), n)) if 0 <= frozen <= n else _params(sizes, frozen)
@@ -61,7 +69,7 @@ def trainable_params(student: Any) -> str:
     cases = [
         Case(([64, 256, 64, 10], 2)), Case(([64, 256, 64, 10], 0)), Case(([64, 256, 64, 10], 3)),
         Case(([8, 4, 2], 1)), Case(([100, 10], 1)), Case(([5, 7, 3, 2, 4], 2)), Case(([5, 7, 3, 2, 4], 1)),
-        Case(([8, 4, 2], 3)),
+        Case(([8, 4, 2], 3)), Case(([8, 4, 2], -1)),
     ]
     mistakes = [
         Mistake(lambda s, f: _params(s, f, bias=False),
@@ -78,6 +86,9 @@ def trainable_params(student: Any) -> str:
                 "off by one: you froze one layer too few — the first `frozen` Dense layers are frozen"),
         Mistake(lambda s, f: (_params(s, f)[0], sum(_params(s, 0))),
                 "the second number is the *frozen* parameters only, not the whole model"),
+        Mistake(_no_lower_check,
+                "a negative `frozen` must raise ValueError too: per_layer[:-1] would silently mean "
+                "\"all but the last layer\" — check 0 <= frozen <= number of layers"),
     ]
     return compare_with_reference(student, _trainable_params, cases, mistakes, name="trainable_params")
 
@@ -85,7 +96,8 @@ def trainable_params(student: Any) -> str:
 # --- Exercise 2 ------------------------------------------------------------------------------
 
 def _mask_patches(images: Any, rows: Any, cols: Any, size: int, extra: int = 0, swap: bool = False,
-                  invert: bool = False, first_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                  invert: bool = False, first_only: bool = False,
+                  strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
     images = np.asarray(images, dtype=float)
     n, h, w = images.shape
     rows, cols = np.asarray(rows), np.asarray(cols)
@@ -96,6 +108,8 @@ def _mask_patches(images: Any, rows: Any, cols: Any, size: int, extra: int = 0, 
         r, c = (rows[0], cols[0]) if first_only else (rows[i], cols[i])
         if r < 0 or c < 0 or r + size > h or c + size > w:
             raise ValueError("patch outside the image")
+        if strict and (r + size >= h or c + size >= w):   # the mistake: a patch touching the edge refused
+            raise ValueError("patch outside the image")
         mask[i, r:r + size + extra, c:c + size + extra] = 1.0
     if invert:
         mask = 1.0 - mask
@@ -105,6 +119,8 @@ def _mask_patches(images: Any, rows: Any, cols: Any, size: int, extra: int = 0, 
 def _mask_cases() -> list[Case]:
     rng = np.random.default_rng(909)   # a local generator: the student's global state is untouched
     cases = []
+    images = rng.random((3, 6, 7))
+    cases.append(Case((images, np.array([3, 0, 1]), np.array([2, 4, 0]), 3)))   # touching the bottom, right edges
     for n, h, w, size in [(4, 8, 8, 3), (3, 6, 9, 2), (5, 8, 8, 4), (2, 5, 7, 1), (3, 7, 5, 3)]:
         images = rng.random((n, h, w))
         rows, cols = rng.integers(0, h - size + 1, n), rng.integers(0, w - size + 1, n)
@@ -133,6 +149,9 @@ def mask_patches(student: Any) -> str:
                 "off by one: the patch covers rows r … r + size − 1 (slice r:r + size), you hid size + 1"),
         Mistake(lambda x, r, c, s: _mask_patches(x, r, c, s, extra=-1),
                 "off by one: the patch covers rows r … r + size − 1 (slice r:r + size), you hid size − 1"),
+        Mistake(lambda x, r, c, s: _mask_patches(x, r, c, s, strict=True),
+                "a patch touching the edge fits: the square covers rows r … r + size − 1, so it is inside "
+                "when r + size <= height (and c + size <= width) — raise only when r + size > height"),
         Mistake(lambda x, r, c, s: _mask_patches(x, r, c, s, swap=True),
                 "rows and columns are swapped: images are (n, height, width), so rows index axis 1 and "
                 "columns axis 2"),
@@ -210,7 +229,27 @@ def _transfer_cases() -> list[tuple[dict, dict, bool]]:
     src = _state(rng, {"embed": [(16, 32), (16,)]})
     tgt = _state(rng, {"embed": [(32, 16), (16,)]})
     cases.append((src, tgt, True))
+    # 5: the target's layer has no bias (Dense(use_bias=False)): 2 arrays in the source, 1 in the target
+    src = _state(rng, {"hidden": [(64, 32), (32,)], "embed": [(32, 16), (16,)]})
+    tgt = _state(rng, {"hidden": [(64, 32), (32,)], "embed": [(32, 16)]})
+    cases.append((src, tgt, True))
     return cases
+
+
+def _count_mismatch(source: dict, target: dict) -> str | None:
+    for name, arrays in target.items():
+        if name in source and len(source[name]) != len(arrays):
+            return f"layer {name!r} has {len(source[name])} arrays in the source but {len(arrays)} in the target"
+    return None
+
+
+def _shared_with_source(got: dict, source: dict) -> str | None:
+    """The name of a result layer that holds one of the source's own arrays (not a copy), if any."""
+    for name, arrays in got.items():
+        for a in arrays if isinstance(arrays, (list, tuple)) else ():
+            if isinstance(a, np.ndarray) and any(np.shares_memory(a, s) for s in source.get(name, ())):
+                return name
+    return None
 
 
 @EXERCISES.exercise(3, "transfer weights by layer name, checking shapes")
@@ -229,8 +268,14 @@ def transfer_by_name(student: Any) -> str:
         if must_raise:
             if isinstance(got, ValueError):
                 continue
+            counts = _count_mismatch(src, tgt)
             if isinstance(got, Exception):
-                raise Wrong(f"case {i}: expected a ValueError for the shape mismatch, got {type(got).__name__}: {got}")
+                what = "different numbers of arrays" if counts else "the shape mismatch"
+                raise Wrong(f"case {i}: expected a ValueError for {what}, got {type(got).__name__}: {got}")
+            if counts:
+                raise Wrong(f"case {i}: {counts} (e.g. a Dense layer without bias), and no ValueError was raised: "
+                            "zip() stops at the shorter list, so compare len(source[name]) with len(target[name]) "
+                            "first and raise ValueError")
             raise Wrong(f"case {i}: a weight was copied into one of another shape without a ValueError: check np.shape(s) == np.shape(t) for every array "
                         "and raise ValueError — reshaping or slicing (as source 001 §4.4 does) scrambles the weights")
         if isinstance(got, Exception):
@@ -250,7 +295,13 @@ def transfer_by_name(student: Any) -> str:
                             "(source[name] for each name of the target) — models list layers in different orders")
             raise Wrong(f"case {i}: the arrays differ from the expected ones: each layer of the target whose "
                         "name is in the source takes the source's arrays, the others keep their own")
-    return "correct on 4 cases (matching names, extra layers on either side, two shape mismatches)"
+        shared = _shared_with_source(got, src)
+        if shared is not None:
+            raise Wrong(f"case {i}: layer {shared!r} of the result holds the source's own arrays, not copies: "
+                        "copy them (np.array(a, copy=True) or a.copy()), or changing one model's weights "
+                        "would change the other's")
+    return ("correct on 5 cases (matching names, extra layers on either side, two shape mismatches, "
+            "a different number of arrays)")
 
 
 # --- Exercise 4 ------------------------------------------------------------------------------
@@ -286,3 +337,87 @@ def warmup_linear_lr(student: Any) -> str:
                 "the decay ends warmup_steps too late: it must reach 0 exactly at total_steps"),
     ]
     return compare_with_reference(student, _warmup_linear, cases, mistakes, name="warmup_linear_lr", rtol=1e-6, atol=1e-12)
+
+
+# --- Exercise 5 ------------------------------------------------------------------------------
+
+def _ex5_model() -> Any:
+    """A small classifier, ``backbone`` (two Dense layers) plus ``head``, already compiled and trained
+    one step — like a model you fine-tune, whose training step Keras has already built."""
+    import keras
+
+    def dense(units: int, name: str, seed: int, activation: str | None = None) -> Any:
+        return keras.layers.Dense(units, activation=activation, name=name,
+                                  kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+    backbone = keras.Sequential([keras.Input((6,)), dense(8, "hidden", 1, "relu"), dense(4, "embed", 2)],
+                                name="backbone")
+    model = keras.Sequential([keras.Input((6,)), backbone, dense(3, "head", 3)], name="classifier")
+    model.compile(optimizer=keras.optimizers.SGD(0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _ex5_data()
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    return model
+
+
+def _ex5_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(95)
+    return rng.normal(size=(16, 6)).astype("float32"), rng.integers(0, 3, 16).astype("int32")
+
+
+def _weights(layer: Any) -> list[np.ndarray]:
+    return [np.array(w) for w in layer.get_weights()]
+
+
+@EXERCISES.exercise(5, "freeze a backbone and recompile (Keras)")
+def freeze_backbone(student: Any) -> str:
+    """``freeze_backbone(model, backbone, learning_rate)``: freeze the layer named ``backbone``, compile
+    again with Adam(learning_rate) and a from-logits sparse cross-entropy, return the model."""
+    _callable(student)
+    from course_lib.transfer import parameter_counts
+
+    model = _ex5_model()
+    backbone, head = model.get_layer("backbone"), model.get_layer("head")
+    got = _call(student, model, "backbone", 0.01)
+    if isinstance(got, Exception):
+        raise Wrong(f"freeze_backbone(model, 'backbone', 0.01) raised {type(got).__name__}: {got}")
+    if got is None:
+        raise Wrong("freeze_backbone returned None: return the model (the same object is fine)")
+    if got is not model:
+        raise Wrong(f"return the model you were given, after freezing and compiling it; got {describe(got)}")
+    if not head.trainable:
+        raise Wrong("the head is frozen too: freeze only the backbone (model.get_layer(backbone).trainable = False) "
+                    "— with model.trainable = False nothing would learn")
+    if backbone.trainable:
+        frozen = [layer.name for layer in backbone.layers if not layer.trainable]
+        if frozen:
+            raise Wrong(f"you froze only {frozen} inside the backbone: set trainable = False on the backbone "
+                        "layer itself, which freezes all its layers")
+        raise Wrong("the backbone is still trainable: model.get_layer(backbone).trainable = False")
+    trainable, fixed = parameter_counts(model)
+    if trainable != 4 * 3 + 3:
+        raise Wrong(f"{trainable} trainable parameters; only the head's 15 (4·3 weights + 3 biases) should be")
+    optimizer = getattr(model, "optimizer", None)
+    if type(optimizer).__name__ == "SGD":
+        raise Wrong("the model still has the optimizer of its first compile (SGD): compile again after freezing, "
+                    "with keras.optimizers.Adam(learning_rate) — the model's training step, built when it was "
+                    "compiled and trained, keeps updating the layers that were trainable then")
+    if optimizer is None or type(optimizer).__name__ != "Adam":
+        raise Wrong(f"compile with keras.optimizers.Adam(learning_rate), got {type(optimizer).__name__}")
+    lr = float(np.asarray(optimizer.learning_rate))
+    if not np.isclose(lr, 0.01):
+        raise Wrong(f"the optimizer's learning rate is {lr:g}, expected the learning_rate argument, 0.01")
+    loss = getattr(model, "loss", None)
+    config = loss.get_config() if hasattr(loss, "get_config") else {}
+    if not config.get("from_logits", False):
+        raise Wrong(f"the loss must be SparseCategoricalCrossentropy(from_logits=True): the head outputs logits "
+                    f"(got {loss!r})")
+    before_backbone, before_head = _weights(backbone), _weights(head)
+    x, y = _ex5_data()
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    if any(not np.array_equal(a, b) for a, b in zip(before_backbone, _weights(backbone))):
+        raise Wrong("training still changed the backbone's weights: set trainable = False, *then* compile — "
+                    "Keras keeps the training step it built until the model is compiled again")
+    if all(np.array_equal(a, b) for a, b in zip(before_head, _weights(head))):
+        raise Wrong("training did not change the head: only the backbone should be frozen")
+    return f"backbone frozen ({fixed} parameters), head trainable (15), one training step moved only the head"

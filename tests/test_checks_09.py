@@ -23,6 +23,13 @@ def _counts(sizes, frozen, bias=True, last=False):
     return sum(per) - sum(cold), sum(cold)
 
 
+def _upper_check_only(sizes, frozen):
+    per = _layers(sizes)
+    if frozen > len(per):
+        raise ValueError("too many layers frozen")
+    return sum(per) - sum(per[:frozen]), sum(per[:frozen])
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -32,6 +39,7 @@ def _counts(sizes, frozen, bias=True, last=False):
         (lambda s, f: _counts(s, min(f + 1, len(s) - 1)), "one layer too many"),
         (lambda s, f: (_counts(s, f)[0], sum(_layers(s))), "not the whole model"),
         (lambda s, f: (sum(_layers(s)) - sum(_layers(s)[:f]), sum(_layers(s)[:f])), "ValueError"),
+        (_upper_check_only, "a negative `frozen` must raise ValueError"),
     ],
 )
 def test_trainable_params_rejects(wrong, hint):
@@ -67,6 +75,18 @@ def _no_check(images, rows, cols, size):
     return images * (1 - mask), mask
 
 
+def _edge_refused(images, rows, cols, size):
+    """Off by one in the bounds check: ``>=`` refuses a patch whose last row or column is the edge."""
+    images = np.asarray(images, float)
+    n, h, w = images.shape
+    mask = np.zeros_like(images)
+    for i in range(n):
+        if rows[i] + size >= h or cols[i] + size >= w:
+            raise ValueError("patch does not fit")
+        mask[i, rows[i]:rows[i] + size, cols[i]:cols[i] + size] = 1.0
+    return images * (1 - mask), mask
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -76,6 +96,7 @@ def _no_check(images, rows, cols, size):
         (lambda x, r, c, s: _mask(x, r, c, s, inplace=True), "changed the images"),
         (lambda x, r, c, s: _mask(x, r, c, s)[0], "should return a pair"),
         (_no_check, "expected it to raise ValueError"),
+        (_edge_refused, "a patch touching the edge fits"),
     ],
 )
 def test_mask_patches_rejects(wrong, hint):
@@ -128,10 +149,35 @@ def _resize_like_source(source, target):
             else [np.array(a) for a in arrays] for name, arrays in target.items()}
 
 
+def _zip_without_count_check(source, target):
+    """Checks shapes pair by pair with zip(), which stops at the shorter list."""
+    for name in target:
+        if name in source:
+            for s, t in zip(source[name], target[name]):
+                if np.shape(s) != np.shape(t):
+                    raise ValueError("shape")
+    return {name: [np.array(a) for a in source.get(name, arrays)] for name, arrays in target.items()}
+
+
+def _no_copies(source, target):
+    """Right layers and checks, but the source's own arrays go into the result."""
+    for name in target:
+        if name in source:
+            if len(source[name]) != len(target[name]):
+                raise ValueError("count")
+            for s, t in zip(source[name], target[name]):
+                if np.shape(s) != np.shape(t):
+                    raise ValueError("shape")
+    return {name: list(source[name]) if name in source else [np.array(a) for a in arrays]
+            for name, arrays in target.items()}
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
         (_by_position, "by position"),
+        (_zip_without_count_check, "zip() stops at the shorter list"),
+        (_no_copies, "not copies"),
         (_no_shape_check, "without a ValueError"),
         (_resize_like_source, "without a ValueError"),
         (_in_place, "changed the `target`"),
@@ -172,3 +218,39 @@ def test_student_exception_is_reported_not_raised():
 
     result = checks.trainable_params.evaluate(broken)
     assert result.status == "failed" and "NameError" in result.message
+
+
+# --- Exercise 5 -------------------------------------------------------------------------------
+
+def _freezer(freeze="backbone", recompile=True, loss_from_logits=True, lr=None):
+    import keras
+
+    def freeze_backbone(model, backbone, learning_rate):
+        if freeze == "backbone":
+            model.get_layer(backbone).trainable = False
+        elif freeze == "model":
+            model.trainable = False
+        elif freeze == "first inner layer":
+            model.get_layer(backbone).layers[0].trainable = False
+        if recompile:
+            loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if loss_from_logits
+                    else "sparse_categorical_crossentropy")
+            model.compile(optimizer=keras.optimizers.Adam(lr or learning_rate), loss=loss)
+        return model
+    return freeze_backbone
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_freezer(recompile=False), "compile again after freezing"),
+        (_freezer(freeze="model"), "the head is frozen too"),
+        (_freezer(freeze="first inner layer"), "you froze only ['hidden']"),
+        (_freezer(freeze="nothing"), "the backbone is still trainable"),
+        (_freezer(loss_from_logits=False), "from_logits=True"),
+        (_freezer(lr=1e-3), "expected the learning_rate argument"),
+        (lambda model, backbone, learning_rate: None, "returned None"),
+    ],
+)
+def test_freeze_backbone_rejects(wrong, hint):
+    assert_rejects(checks.freeze_backbone, wrong, hint)
