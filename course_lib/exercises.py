@@ -159,6 +159,9 @@ def describe(value: Any) -> str:
     """A short text for a value: arrays by shape and dtype, everything else by ``repr``."""
     if hasattr(value, "shape") and hasattr(value, "dtype") and np.ndim(value) > 0:
         return f"array of shape {tuple(np.shape(value))} ({np.asarray(value).dtype})"
+    if isinstance(value, (tuple, list)) and any(hasattr(v, "shape") and np.ndim(v) > 0 for v in value):
+        items = ", ".join(describe(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"a {type(value).__name__} of {len(value)} items ({items})"
     return repr(value)
 
 

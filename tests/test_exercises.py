@@ -137,3 +137,9 @@ def test_mismatch_names_misplaced_infinities_without_nan_warnings():
     assert "expected inf at index (1,)" in str(err.value) and "2 places differ" in str(err.value)
     with pytest.raises(Wrong, match="did not expect NaN at index"):
         compare_with_reference(lambda x: np.array([np.nan, 0.0]), lambda x: np.zeros(2), [Case((0,))])
+
+
+def test_describe_summarises_lists_of_arrays():
+    text = exercises.describe([np.zeros((2, 3)), np.ones(4), 5])
+    assert text == "a list of 3 items (array of shape (2, 3) (float64), array of shape (4,) (float64), 5)"
+    assert exercises.describe((1, 2)) == "(1, 2)"
