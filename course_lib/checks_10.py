@@ -38,8 +38,14 @@ def _quiet(fn: Any) -> Any:
 
 # --- Exercise 1 ------------------------------------------------------------------------------
 
-def _token_nll(logits: Any, targets: Any, axis: int = -1, stable: bool = True) -> np.ndarray:
-    if stable:
+def _token_nll(logits: Any, targets: Any, axis: int = -1, stable: bool = True,
+               log_of_softmax: bool = False) -> np.ndarray:
+    if log_of_softmax:                       # max subtracted, but log taken of the probabilities
+        with np.errstate(all="ignore"):
+            z = np.asarray(logits, dtype=float)
+            e = np.exp(z - z.max(axis=axis, keepdims=True))
+            logp = np.log(e / e.sum(axis=axis, keepdims=True))
+    elif stable:
         logp = _log_softmax(logits, axis)
     else:
         with np.errstate(all="ignore"):
@@ -58,8 +64,8 @@ def _perplexity_cases() -> list[Case]:
     rng = np.random.default_rng(1010)
 
     def case(batch: int, steps: int, vocab: int, lengths: Sequence[int], pad: int = 0, scale: float = 1.5,
-             kwargs: bool = False) -> Case:
-        logits = rng.normal(size=(batch, steps, vocab)) * scale
+             kwargs: bool = False, offset: float = 0.0) -> Case:
+        logits = rng.normal(size=(batch, steps, vocab)) * scale + offset
         ids = [i for i in range(vocab) if i != pad]
         targets = np.full((batch, steps), pad, dtype="int64")
         for b, n in enumerate(lengths):
@@ -70,7 +76,8 @@ def _perplexity_cases() -> list[Case]:
         case(3, 6, 7, (6, 3, 4)),
         case(2, 5, 9, (2, 5)),
         case(4, 7, 6, (7, 1, 4, 6), pad=5, kwargs=True),
-        case(2, 4, 5, (4, 2), scale=400.0),
+        case(2, 4, 5, (4, 2), scale=400.0),   # huge differences: exp overflows, small probabilities underflow
+        case(2, 4, 5, (3, 4), offset=1000.0),  # huge but close logits: exp overflows, no probability underflows
     ]
 
 
@@ -100,6 +107,10 @@ def sequence_perplexity(student: Any) -> str:
         Mistake(lambda l, t, pad_id=0: np.exp(masked(l, t, pad_id, stable=False)),
                 "your softmax overflows for large logits (exp(400) = inf): subtract each row's max logit "
                 "before exponentiating (a stable log-softmax)"),
+        Mistake(lambda l, t, pad_id=0: np.exp(masked(l, t, pad_id, log_of_softmax=True)),
+                "you took np.log of the softmax: with large logits the small probabilities underflow to 0 "
+                "and log(0) = -inf, so the perplexity becomes inf. Compute the log-probabilities directly, "
+                "a stable log-softmax: z - max(z) - log(sum(exp(z - max(z))))"),
         Mistake(lambda l, t, pad_id=0: np.exp(masked(l, t, pad_id, axis=1)),
                 "normalize the logits over the vocabulary (the last axis), not over time"),
         Mistake(lambda l, t, pad_id=0: float(np.exp(_token_nll(l, t)[np.asarray(t) != pad_id].mean())),
@@ -122,8 +133,8 @@ def _causal_mask(q_len: int, k_len: int) -> np.ndarray:
 
 
 @EXERCISES.exercise(2, "a causal mask for cached keys")
-def causal_mask(student: Any) -> str:
-    """``causal_mask(q_len, k_len)`` -> (q_len, k_len) bool, [i, j] = j <= k_len - q_len + i; ValueError if q_len > k_len."""
+def cached_causal_mask(student: Any) -> str:
+    """``cached_causal_mask(q_len, k_len)`` -> (q_len, k_len) bool, [i, j] = j <= k_len - q_len + i; ValueError if q_len > k_len."""
     cases = [Case((4, 4)), Case((1, 5)), Case((3, 7)), Case((2, 3)), Case((1, 1)), Case((5, 3))]
     ones = lambda q, k: np.ones((q, k), dtype=bool)  # noqa: E731
     mistakes = [
@@ -142,23 +153,25 @@ def causal_mask(student: Any) -> str:
         Mistake(lambda q, k: ~np.tril(ones(q, k), k - q),
                 "True must mean *may attend* (the Keras convention), not *masked out*"),
     ]
-    detail = compare_with_reference(student, _causal_mask, cases, mistakes, name="causal_mask")
+    detail = compare_with_reference(student, _causal_mask, cases, mistakes, name="cached_causal_mask")
     got = np.asarray(student(3, 7))
     if got.dtype != bool:
-        raise Wrong(f"causal_mask(3, 7): the values are right, but return a boolean array, not {got.dtype}")
+        raise Wrong(f"cached_causal_mask(3, 7): the values are right, but return a boolean array, not {got.dtype}")
     return detail
 
 
 # --- Exercise 3 ------------------------------------------------------------------------------
 
 def _top_p_keep(logits: Any, p: float, descending: bool = True, inclusive: bool = True,
-                use_logits: bool = False) -> np.ndarray:
+                use_logits: bool = False, unsort: bool = True) -> np.ndarray:
     z = np.asarray(logits, dtype=float)
     weights = z if use_logits else _softmax(z)
     order = np.argsort(-weights if descending else weights, axis=-1, kind="stable")
     sorted_w = np.take_along_axis(weights, order, axis=-1)
     cum = np.cumsum(sorted_w, axis=-1)
     keep_sorted = (cum - sorted_w) < p if inclusive else cum < p
+    if not unsort:                           # the mistake: the mask left in sorted order
+        return keep_sorted
     keep = np.zeros(z.shape, dtype=bool)
     np.put_along_axis(keep, order, keep_sorted, axis=-1)
     return keep
@@ -181,6 +194,19 @@ def _top_p_cases() -> list[Case]:
     ]
 
 
+_SORTED_ORDER_HINT = (
+    "your keep-mask (or your result) is still in *sorted* order: after choosing the nucleus among the sorted "
+    "probabilities, put the mask back in the original token order before applying it, e.g. "
+    "keep = np.zeros(shape, bool); np.put_along_axis(keep, order, keep_sorted, axis=-1), "
+    "then np.where(keep, logits, -np.inf)"
+)
+
+
+def _sorted_logits(logits: Any) -> np.ndarray:
+    z = np.asarray(logits, dtype=float)
+    return np.take_along_axis(z, np.argsort(-z, axis=-1, kind="stable"), axis=-1)
+
+
 @EXERCISES.exercise(3, "top-p (nucleus) filtering")
 def top_p_filter(student: Any) -> str:
     """``top_p_filter(logits, p)`` -> logits outside the smallest set of top tokens with mass >= p set to -inf."""
@@ -196,6 +222,10 @@ def top_p_filter(student: Any) -> str:
                 "you kept the least probable tokens: sort by *descending* probability"),
         Mistake(lambda z, p: filtered(z, p, use_logits=True),
                 "you added up logits; convert them to probabilities (softmax) before the cumulative sum"),
+        Mistake(lambda z, p: filtered(z, p, unsort=False),
+                _SORTED_ORDER_HINT),
+        Mistake(lambda z, p: np.where(_top_p_keep(z, p, unsort=False), _sorted_logits(z), -np.inf),
+                _SORTED_ORDER_HINT),
         Mistake(lambda z, p: filtered(z, p, fill=0.0),
                 "set the removed logits to -inf: a logit of 0 still has a probability after the softmax"),
         Mistake(lambda z, p: np.where(_top_p_keep(z, p), _softmax(z), 0.0),
@@ -264,3 +294,132 @@ def bpe_encode(student: Any) -> str:
     if not callable(student):
         raise Wrong(f"expected a function, got {describe(student)}")
     return compare_with_reference(student, _bpe_encode, cases, mistakes, name="bpe_encode")
+
+
+# --- Exercise 5 ------------------------------------------------------------------------------
+
+def _metric_batches(pad: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Three batches of (targets, logits) with very different numbers of real tokens."""
+    rng = np.random.default_rng(1012)
+    ids = [i for i in range(7) if i != pad]
+    batches = []
+    for lengths in [(6, 2, 4, 5), (1, 1, 2, 1), (6, 6, 5, 6)]:
+        targets = np.full((4, 6), pad, dtype="int32")
+        for row, n in enumerate(lengths):
+            targets[row, :n] = rng.choice(ids, size=n)
+        batches.append((targets, (rng.normal(size=(4, 6, 7)) * 2).astype("float32")))
+    return batches
+
+
+def _metric_candidates(batches: list[tuple[np.ndarray, np.ndarray]], pad: int) -> dict[str, float]:
+    """The right value and the values of typical mistakes, for these batches fed in order."""
+    nll = [_token_nll(logits, targets) for targets, logits in batches]
+    real = [targets != pad for targets, _ in batches]
+    sums = np.array([(n * r).sum() for n, r in zip(nll, real)])
+    counts = np.array([r.sum() for r in real])
+    return {
+        "right": float(np.exp(sums.sum() / counts.sum())),
+        "mean NLL": float(sums.sum() / counts.sum()),
+        "mean of batch perplexities": float(np.mean(np.exp(sums / counts))),
+        "mean of batch losses": float(np.exp(np.mean(sums / counts))),
+        "padding counted": float(np.exp(np.mean(np.concatenate([n.ravel() for n in nll])))),
+        "last batch only": float(np.exp(sums[-1] / counts[-1])),
+    }
+
+
+_METRIC_HINTS = {
+    "mean NLL": "result() returned the mean cross-entropy; perplexity is its exponential, exp(total / count)",
+    "mean of batch perplexities": "you averaged the perplexities of the batches: accumulate the *sum* of the token "
+                                  "losses and the *number* of real tokens over all batches, and exponentiate "
+                                  "total / count only in result()",
+    "mean of batch losses": "you averaged the batches' mean losses, so a batch with 5 tokens weighs as much as one "
+                            "with 23: accumulate the sum of the token losses and the number of real tokens",
+    "padding counted": "the padding positions were counted as tokens: multiply the token losses by a mask of "
+                       "y_true != pad_id, and count only those positions",
+    "last batch only": "the state was overwritten by each batch: update_state must *add* to the totals "
+                       "(variable.assign_add), not assign them",
+}
+
+
+def _metric_result(metric: Any) -> float:
+    return float(np.asarray(_to_host(metric.result())))
+
+
+def _to_host(value: Any) -> Any:
+    return value.numpy() if hasattr(value, "numpy") else value
+
+
+def _diagnose(value: float, batches: list, pad: int, where: str) -> None:
+    candidates = _metric_candidates(batches, pad)
+    if np.isclose(value, candidates["right"], rtol=1e-4):
+        return
+    for key, hint in _METRIC_HINTS.items():
+        if np.isclose(value, candidates[key], rtol=1e-4):
+            raise Wrong(f"{where}: got {value:.4f}, expected {candidates['right']:.4f}: {hint}")
+    if pad != 0 and np.isclose(value, _metric_candidates(batches, 0)["right"], rtol=1e-4):
+        raise Wrong(f"{where}: got {value:.4f}, expected {candidates['right']:.4f}: use the pad_id given to "
+                    "the constructor instead of assuming the padding id is 0")
+    raise Wrong(f"{where}: got {value:.4f}, expected {candidates['right']:.4f} = exp(sum of the real tokens' "
+                "cross-entropies / number of real tokens) over all the batches since the last reset")
+
+
+@EXERCISES.exercise(5, "a perplexity metric for Keras")
+def Perplexity(student: Any) -> str:  # noqa: N802 -- named after the class the student writes
+    """``Perplexity(pad_id=0)``, a ``keras.metrics.Metric``: exp(total NLL of the real tokens / their count)
+    over all the batches since the last ``reset_state``; works eagerly and inside ``model.evaluate``."""
+    import keras
+
+    if not (isinstance(student, type) and issubclass(student, keras.metrics.Metric)):
+        raise Wrong(f"expected a subclass of keras.metrics.Metric (class Perplexity(keras.metrics.Metric)), "
+                    f"got {describe(student)}")
+    try:
+        metric = student()
+    except NotImplementedError:
+        from course_lib.exercises import NotAttempted
+        raise NotAttempted from None
+    except Exception as err:
+        raise Wrong(f"Perplexity() raised {type(err).__name__}: {err}") from None
+    batches = _metric_batches()
+    try:
+        for targets, logits in batches:
+            metric.update_state(targets, logits)
+        value = _metric_result(metric)
+    except NotImplementedError:
+        from course_lib.exercises import NotAttempted
+        raise NotAttempted from None
+    except Exception as err:
+        raise Wrong(f"update_state/result raised {type(err).__name__}: {err}") from None
+    _diagnose(value, batches, 0, "three batches fed with update_state")
+
+    metric.reset_state()
+    metric.update_state(*batches[1])
+    value = _metric_result(metric)
+    if not np.isclose(value, _metric_candidates(batches[1:2], 0)["right"], rtol=1e-4):
+        raise Wrong("after reset_state() and one batch, the result still includes the earlier batches: "
+                    "reset_state must set the totals back to 0 (the base class does it for variables made "
+                    "with self.add_variable)")
+
+    batches5 = _metric_batches(pad=5)
+    try:
+        metric5 = student(pad_id=5)
+        for targets, logits in batches5:
+            metric5.update_state(targets, logits)
+    except Exception as err:
+        raise Wrong(f"Perplexity(pad_id=5) failed with {type(err).__name__}: {err}") from None
+    _diagnose(_metric_result(metric5), batches5, 5, "Perplexity(pad_id=5)")
+
+    # Inside Keras: compiled into a graph by evaluate, fed batch by batch.
+    targets = np.concatenate([t for t, _ in batches])
+    logits = np.concatenate([z for _, z in batches])
+    model = keras.Sequential([keras.Input((6, 7)), keras.layers.Identity()], name="logits_as_they_are")
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[student()])
+    try:
+        scores = model.evaluate(logits, targets, batch_size=4, verbose=0, return_dict=True)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+        raise Wrong(f"model.evaluate with metrics=[Perplexity()] failed ({type(err).__name__}: {first}). Keras "
+                    "compiles update_state into a graph: use keras.ops, not NumPy, and accept "
+                    "update_state(self, y_true, y_pred, sample_weight=None)") from None
+    value = [v for k, v in scores.items() if k != "loss"]
+    _diagnose(float(value[0]), batches, 0, "model.evaluate(..., batch_size=4) with metrics=[Perplexity()]")
+    return "correct eagerly, after reset_state, with pad_id=5, and inside model.evaluate"
