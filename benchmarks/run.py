@@ -50,7 +50,8 @@ def measure(path: Path, timeout: int = 900) -> dict:
     start = time.perf_counter()
     status, peak = "ok", None
     try:
-        client.execute()
+        with nbtools.shut_down_afterwards(client):
+            client.execute()
     except Exception as err:  # a failing cell: record it, keep benchmarking the others
         status = f"error: {type(err).__name__}"
     seconds = time.perf_counter() - start

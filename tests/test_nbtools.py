@@ -93,3 +93,15 @@ def test_rehearse_runs_on_simulated_replicas(tmp_path):
 def test_rehearse_rejects_bad_replicas(bad):
     with pytest.raises(ValueError, match="expected replicas to be an int >= 1"):
         nbtools.rehearse_notebooks([], bad)
+
+
+def test_executing_a_notebook_stops_its_kernel(tmp_path):
+    """nbclient keeps a kernel alive when it was handed the kernel manager: ours must not leak one."""
+    from nbclient import NotebookClient
+
+    nb = nbtools.notebook_from_script("# %%\nx = 1 + 1\n")
+    client = NotebookClient(nb, km=nbtools._kernel_manager(), timeout=60, kernel_name="python3")
+    with nbtools.shut_down_afterwards(client):
+        client.execute()
+        assert client.km.has_kernel
+    assert not client.km.has_kernel
