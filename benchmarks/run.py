@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import os
 import platform
 import sys
@@ -55,9 +56,11 @@ def measure(path: Path, timeout: int = 900) -> dict:
     except Exception as err:  # a failing cell: record it, keep benchmarking the others
         status = f"error: {type(err).__name__}"
     seconds = time.perf_counter() - start
-    for out in nb.cells[-1].get("outputs", []):
-        if out.get("name") == "stdout" and "__PEAK_BYTES__" in out.get("text", ""):
-            peak = int(out["text"].split()[-1])
+    # the kernel may deliver the printed line in several stream chunks: join them first
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.get("name") == "stdout")
+    found = re.search(r"__PEAK_BYTES__\s+(\d+)", printed)
+    if found:
+        peak = int(found.group(1))
     return {"seconds": round(seconds, 1), "peak_mb": round(peak / 2**20) if peak else None,
             "status": status, "measured": dt.date.today().isoformat()}
 
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         results[key] = measure(path)
         print(f"{results[key]['seconds']} s, {results[key]['peak_mb']} MB, {results[key]['status']}")
         RESULTS_JSON.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    RESULTS_MD.write_text(render(results), encoding="utf-8")
+        RESULTS_MD.write_text(render(results), encoding="utf-8")  # nothing lost if interrupted
     print(f"wrote {RESULTS_MD.relative_to(nbtools.ROOT)}")
     return 0 if all(results[p.relative_to(nbtools.ROOT).as_posix()]["status"] == "ok" for p in paths) else 1
 
