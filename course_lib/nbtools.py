@@ -145,7 +145,8 @@ def rehearse_notebooks(paths: Iterable[Path], replicas: int, timeout: int = 900)
         try:
             _run(Path(path), timeout, {REPLICAS_VARIABLE: str(replicas)})
         except Exception as err:  # CellExecutionError, a timeout, a dead kernel
-            last = [line for line in str(err).strip().splitlines() if line.strip()]
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # tracebacks come coloured
+            last = [line for line in plain.strip().splitlines() if line.strip()]
             rows.append(RehearsalRow(Path(path), False, time.perf_counter() - start,
                                      last[-1][:200] if last else type(err).__name__))
         else:
