@@ -13,6 +13,11 @@ failed):
 - ``batch_reversed``, ``batch_rolled``: the output's rows reversed or rolled along axis 0 (as if the
   batch had been shifted or read backwards).
 
+A second test requires that every argument of the exercise matters: for each parameter of the
+solution that takes a plain value (a number, a string, a bool), a student who ignores it — always
+using the parameter's default, or the value of the checker's first call — must be rejected
+("every argument of the exercise changes the expected answer in at least one case", issue 13).
+
 A first run of the checker with the solution records the solution's outputs; a mutation that would
 not change any of them (it does not apply to the output's type: a scalar, a string, a Keras model,
 a symmetric or constant array...) is skipped, and the skip message says why.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -283,3 +289,101 @@ def test_the_mutations_change_what_they_claim():
     assert all(_mutate_in_place(v) for v in data)
     assert data[0].tolist() == [1.0, 1.0] and data[1] == [1, 2, 2] and "__added_by_the_student__" in data[2]
     assert not _mutate_in_place(3) and not _mutate_in_place(np.zeros(0))
+
+
+# --- every argument matters ------------------------------------------------------------------------
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str, np.generic))
+
+
+def _equal_plain(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b) or (a is None and b is None)
+    except Exception:
+        return False
+
+
+def _argument_ignored(solution: Callable[..., Any], param: str, use: str, log: list[bool]) -> Callable[..., Any]:
+    """The solution, but ``param`` replaced by its default (``use="default"``) or by the value of the
+    first call (``use="first"``) whenever it is a plain value; ``log`` records whether a call changed."""
+    signature = inspect.signature(solution)
+    first: list[Any] = []
+
+    @functools.wraps(solution)
+    def student(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return solution(*args, **kwargs)
+        bound.apply_defaults()
+        value = bound.arguments[param]
+        if use == "default":
+            new = signature.parameters[param].default
+        else:
+            if not first:
+                first.append(value)
+            new = first[0]
+        if _plain(value) and _plain(new) and not _equal_plain(value, new):
+            bound.arguments[param] = new
+            log.append(True)
+        return solution(*bound.args, **bound.kwargs)
+
+    return student
+
+
+@pytest.mark.parametrize("chapter, name", EXERCISES, ids=[f"{c[:2]}-{n}" for c, n in EXERCISES])
+def test_every_argument_changes_the_expected_answer(chapter, name):
+    checker = chapter_exercises(chapter)[name]
+    solution = _solutions(chapter)[name]
+    if isinstance(solution, type):
+        pytest.skip("not applicable: the answer is a class")
+    try:
+        params = [p for p in inspect.signature(solution).parameters.values()
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)]
+    except (TypeError, ValueError):
+        pytest.skip("not applicable: the solution has no inspectable signature")
+    if not params:
+        pytest.skip("not applicable: the function takes no arguments")
+    slips, tried = [], 0
+    for p in params:
+        for use in ("default", "first"):
+            if use == "default" and p.default is inspect.Parameter.empty:
+                continue
+            log: list[bool] = []
+            result = checker.evaluate(_argument_ignored(solution, p.name, use, log))
+            if not log:   # no call was changed: the checker never varies this argument
+                if use == "first" and p.name in _plain_arguments(chapter, name):
+                    slips.append(f"`{p.name}`: the checker never passes two different values")
+                    tried += 1
+                continue
+            tried += 1
+            if result.status != FAILED:
+                what = "its default" if use == "default" else "the value of the checker's first call"
+                slips.append(f"`{p.name}`: a student who always uses {what} passes")
+    if not tried:
+        pytest.skip("not applicable: no argument takes a plain value (number, string, bool)")
+    assert not slips, "; ".join(slips)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_arguments(chapter: str, name: str) -> frozenset[str]:
+    """The parameters to which the checker passes plain values (numbers, strings, bools) only."""
+    solution = _solutions(chapter)[name]
+    signature = inspect.signature(solution)
+    plain: dict[str, bool] = {}
+
+    @functools.wraps(solution)
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for key, value in bound.arguments.items():
+                plain[key] = plain.get(key, True) and _plain(value)
+        except TypeError:
+            pass
+        return solution(*args, **kwargs)
+
+    chapter_exercises(chapter)[name].evaluate(recording)
+    return frozenset(k for k, v in plain.items() if v)
+
