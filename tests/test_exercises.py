@@ -217,10 +217,8 @@ def test_may_modify_allows_a_documented_in_place_update():
         w -= g
         return w
 
-    reference = lambda w, g: w - g  # noqa: E731
     with pytest.raises(Wrong, match="`w`"):
         compare_with_reference(update, lambda w, g: w - g, [Case((np.ones(2), np.ones(2)))])
-    del reference
 
     def named_reference(w, g):
         return w - g
