@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NB     ?=
 
-.PHONY: setup lab test unit check refresh rehearse bench datasets clean
+.PHONY: setup lab test unit grade check refresh rehearse bench datasets clean
 
 setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
 
@@ -27,6 +27,9 @@ test: setup                          ## every test: unit tests + strict nbval of
 
 unit: setup                          ## only the unit tests of course_lib and the checkers
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests
+
+grade: setup                         ## grade a class: make grade NB=07 DIR=submissions/ [OUT=grades]
+	$(BIN)/python -m course_lib grade $(NB) $(DIR) --out $(or $(OUT),grades)
 
 check: setup                         ## strict nbval per notebook with a table: make check NB="00 03"
 	$(BIN)/python -m course_lib check $(NB)
