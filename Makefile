@@ -15,8 +15,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-lab: setup                           ## open the course in JupyterLab
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_getting_started.ipynb
+# JupyterLab serves the repository root (so the notebooks' links to ../solutions, README.md and the
+# datasheets resolve) and opens chapter 00; a file argument would make notebooks/ the root instead.
+LAB_OPEN := --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/00_getting_started.ipynb
+
+lab: setup                           ## open the course in JupyterLab (repository root, chapter 00 open)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPEN)
 
 test: setup                          ## every test: unit tests + strict nbval of notebooks and solutions
 	$(BIN)/python -m pytest -n 2 --dist loadscope
