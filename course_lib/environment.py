@@ -27,7 +27,7 @@ def in_colab() -> bool:
 
 def _quiet_tensorflow() -> None:
     """Set the environment variables that must be in place before TensorFlow loads."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no INFO/WARNING/ERROR lines from TF's C++ core
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no INFO/WARNING lines; errors (e.g. why no GPU) still show
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same float results as without oneDNN
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "tensorflow" in sys.modules:

@@ -83,3 +83,10 @@ def test_replicas_from_environment_rejects_bad_values(monkeypatch, bad):
     monkeypatch.setenv(environment.REPLICAS_VARIABLE, bad)
     with pytest.raises(ValueError, match="expected COURSE_CPU_REPLICAS to be a whole number >= 1"):
         environment.replicas_from_environment(1)
+
+
+def test_quiet_tensorflow_keeps_cpp_errors_visible(monkeypatch):
+    """Level 2 hides TF's C++ INFO and WARNING lines but keeps ERRORs (e.g. why no GPU was found)."""
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    environment._quiet_tensorflow()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
