@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import sysconfig
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -232,16 +232,38 @@ def results(chapter: str | None = None) -> list[dict[str, Any]]:
 # --- comparing a student's function with a reference ----------------------------------------
 
 
-@dataclass(frozen=True)
 class Case:
-    """Arguments for one call of the student's function."""
+    """Arguments for one call of the student's function.
 
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    ``case.args`` and ``case.kwargs`` are *fresh deep copies* at every access (Keras objects and
+    what cannot be copied are shared), so a call that changes its inputs in place can never change
+    what a later call sees, in whatever order a checker calls the reference and the student.
+    """
+
+    __slots__ = ("_args", "_kwargs")
+
+    def __init__(self, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None):
+        if not isinstance(args, (tuple, list)):
+            raise TypeError(f"Case(args): args must be a tuple of arguments, got {describe(args)} "
+                            "(write Case((x,)) for a single argument)")
+        if kwargs is not None and (not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs)):
+            raise TypeError(f"Case(kwargs): kwargs must be a dict of str keys, got {describe(kwargs)}")
+        self._args, self._kwargs = tuple(args), dict(kwargs or {})
+
+    @property
+    def args(self) -> tuple:
+        return _fresh(self._args)
+
+    @property
+    def kwargs(self) -> dict:
+        return _fresh(self._kwargs)
 
     def show(self, name: str) -> str:
-        parts = [describe(a) for a in self.args] + [f"{k}={describe(v)}" for k, v in self.kwargs.items()]
+        parts = [describe(a) for a in self._args] + [f"{k}={describe(v)}" for k, v in self._kwargs.items()]
         return f"{name}({', '.join(parts)})"
+
+    def __repr__(self) -> str:
+        return f"Case({self.show('')[1:-1] or '()'})"
 
 
 @dataclass(frozen=True)
@@ -467,9 +489,8 @@ def call_student(student: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
     :func:`compare_with_reference`). ``signature_of`` (default: ``student``) names the arguments."""
     if not callable(student):
         raise Wrong(f"expected a function, got {describe(student)}")
-    kwargs = dict(kwargs or {})
-    case = Case(tuple(args), kwargs)
-    a, k = _fresh(case.args), _fresh(case.kwargs)
+    case = Case(tuple(args), dict(kwargs or {}))
+    a, k = case.args, case.kwargs
     before = ([_state(x) for x in a], {key: _state(v) for key, v in k.items()})
     try:
         return student(*a, **k)
@@ -484,7 +505,7 @@ def _outcome(fn: Callable[..., Any], case: Case, student: bool, name: str = "f",
              signature_of: Callable[..., Any] | None = None, may_modify: Sequence[str] = ()) -> tuple:
     """("value", answer) or ("raises", exception type, message) for ``fn`` on fresh copies of the case's
     inputs; for the student, raise :class:`Wrong` if an input was changed in place."""
-    args, kwargs = _fresh(case.args), _fresh(case.kwargs)
+    args, kwargs = case.args, case.kwargs   # fresh copies
     before = ([_state(a) for a in args], {k: _state(v) for k, v in kwargs.items()}) if student else None
     try:
         result: tuple = ("value", _to_numpy(fn(*args, **kwargs)))

@@ -438,3 +438,19 @@ def test_results_record_the_latest_status(capsys):
     assert "✓ Exercise 1 · double: correct on 2 cases" in capsys.readouterr().out  # the printed line is unchanged
     with pytest.raises(ValueError, match="no exercises declared"):
         exercises.results("no_such_chapter")
+
+
+def test_case_arguments_are_fresh_copies_at_every_access():
+    """Checkers that call the student directly with case.args (a pre-check, a post-check) cannot let
+    a mutating student change what the reference sees next."""
+    case = Case(([1, 2], np.zeros(2)), {"d": {"k": 1}})
+    args = case.args
+    args[0].append(3)
+    args[1][:] += 1
+    case.kwargs["d"]["new"] = 2
+    assert case.args[0] == [1, 2] and case.args[1].tolist() == [0.0, 0.0] and case.kwargs == {"d": {"k": 1}}
+    assert repr(Case((1,), {"b": 2})) == "Case(1, b=2)" and repr(Case()) == "Case(())"
+    with pytest.raises(TypeError, match=r"write Case\(\(x,\)\)"):
+        Case(5)
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        Case((), {1: 2})
