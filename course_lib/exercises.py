@@ -195,8 +195,14 @@ class ExerciseSet:
 
     def exercise(self, number: int, title: str) -> Callable[[Callable[[Any], str | None]], Exercise]:
         """Decorator turning a checking function into an :class:`Exercise`."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"{self.chapter}: an exercise number is an int >= 1, got {number!r}")
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"{self.chapter}: exercise {number} needs a non-empty title, got {title!r}")
 
         def wrap(body: Callable[[Any], str | None]) -> Exercise:
+            if not callable(body):
+                raise TypeError(f"{self.chapter}: exercise {number}: decorate a function, got {describe(body)}")
             if any(e.number == number for e in self.exercises):
                 raise ValueError(f"{self.chapter}: exercise {number} is declared twice")
             ex = Exercise(self.chapter, number, title, body)
@@ -508,7 +514,9 @@ def _outcome(fn: Callable[..., Any], case: Case, student: bool, name: str = "f",
     args, kwargs = case.args, case.kwargs   # fresh copies
     before = ([_state(a) for a in args], {k: _state(v) for k, v in kwargs.items()}) if student else None
     try:
-        result: tuple = ("value", _to_numpy(fn(*args, **kwargs)))
+        # a copy of the answer: a student who returns (and later overwrites) one buffer on every call
+        # cannot change an answer already recorded
+        result: tuple = ("value", _fresh(_to_numpy(fn(*args, **kwargs))))
     except NotImplementedError:
         if student:
             raise NotAttempted from None
