@@ -160,27 +160,25 @@ _LIBRARY_DIRS = tuple({str(Path(p).resolve()) for key in ("stdlib", "platstdlib"
 
 
 def _raised_outside_the_checker(err: BaseException, body: Callable[..., Any] | None = None) -> bool:
-    """Whether ``err`` was raised by the student's code: the innermost frame of its traceback that is
-    not in an installed library (or the standard library) is neither course_lib nor the checker's body."""
-    innermost = None
+    """Whether ``err`` went through the student's code: a frame of its traceback that is neither
+    course_lib, nor the checker's body, nor an installed library or the standard library (a notebook
+    cell, a test's function). A student's function that calls a course_lib helper wrongly counts."""
+    body_code = getattr(body, "__code__", None)
     tb = err.__traceback__
     while tb is not None:
-        frame_file = tb.tb_frame.f_code.co_filename
-        if frame_file.startswith("<frozen"):
-            pass
-        elif frame_file.startswith("<"):
-            innermost = tb.tb_frame.f_code
-        else:
-            resolved = str(Path(frame_file).resolve())
-            library = resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved
-            if resolved.startswith(_COURSE_LIB) or not library:
-                innermost = tb.tb_frame.f_code
+        code = tb.tb_frame.f_code
         tb = tb.tb_next
-    if innermost is None:
-        return False
-    if innermost is getattr(body, "__code__", None):
-        return False
-    return not str(Path(innermost.co_filename).resolve()).startswith(_COURSE_LIB)
+        if code is body_code or code.co_filename.startswith("<frozen"):
+            continue
+        if code.co_filename.startswith("<"):
+            return True
+        resolved = str(Path(code.co_filename).resolve())
+        if resolved.startswith(_COURSE_LIB):
+            continue
+        if resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved:
+            continue
+        return True
+    return False
 
 
 class ExerciseSet:

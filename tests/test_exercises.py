@@ -480,3 +480,18 @@ def test_an_answer_buffer_reused_across_calls_does_not_confuse_the_hints():
     with pytest.raises(Wrong, match="triple"):
         compare_with_reference(student, lambda x: 2 * x, [Case((np.ones(2),)), Case((np.full(2, 2.0),))],
                                [Mistake(lambda x: 3 * x, "triple")])
+
+
+def test_a_student_who_calls_a_course_lib_helper_wrongly_is_told_so():
+    """The error is raised inside course_lib, but through the student's code: it is the student's."""
+    ex = ExerciseSet("99_test")
+
+    @ex.exercise(1, "direct")
+    def direct(student):
+        student()
+        return "ok"
+
+    def student():
+        return exercises.set_strict("yes")          # raises TypeError inside course_lib
+
+    assert direct.evaluate(student).message.startswith("your code raised TypeError: set_strict(flag)")
