@@ -190,10 +190,7 @@ def q_learning_update(student: Any) -> str:
         Mistake(lambda *a: _q_update(*a, sign=-1.0), "sign: move *towards* the target, Q + alpha * (target - Q)"),
     ]
 
-    def run(*a: Any) -> Any:
-        return student(*_copied(a))
-
-    return compare_with_reference(run, _q_learning_update, cases, mistakes, name="q_learning_update",
+    return compare_with_reference(student, _q_learning_update, cases, mistakes, name="q_learning_update",
                                   rtol=1e-6, atol=1e-9)
 
 
