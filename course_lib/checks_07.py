@@ -59,7 +59,25 @@ def _sdpa_cases() -> list[Case]:
         ((2, 2, 4, 9), (2, 2, 6, 9), (2, 2, 6, 3)),
         ((1, 6, 16), (1, 6, 16), (1, 6, 16)),
     ]
-    return [Case(tuple(1.5 * rng.standard_normal(s) for s in case)) for case in shapes]
+    cases = [Case(tuple(1.5 * rng.standard_normal(s) for s in case)) for case in shapes]
+    # rows whose scores differ by ~1000: exp overflows without a shift, and a shift by the whole
+    # array's maximum (instead of each row's) underflows the other row to 0/0
+    q = np.array([[40.0, 0.0], [-40.0, 0.0]])
+    k = np.array([[30.0, 1.0], [29.0, -1.0], [28.0, 0.5]])
+    cases.append(Case((q, k, rng.standard_normal((3, 3)))))
+    return cases
+
+
+def _naive_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / e.sum(axis=axis, keepdims=True)
+
+
+def _global_shift_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        e = np.exp(z - z.max())
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 @EXERCISES.exercise(1, "scaled dot-product attention, batched")
@@ -81,6 +99,17 @@ def scaled_dot_product_attention(student: Any) -> str:
                 "scale by √d_k, the depth of the queries and keys (q.shape[-1]), not of the values"),
         Mistake(lambda q, k, v: _softmax(q @ _swap(k) / np.sqrt(q.shape[-1]), axis=-1),
                 "you returned the weights: multiply them by the values, weights @ v"),
+        Mistake(lambda q, k, v: _softmax(q @ _swap(k) / np.sqrt(q.shape[-1]), axis=0) @ v,
+                "the softmax runs over axis 0, the batch (or the queries of a 2-D input): each query's weights "
+                "over the keys, the last axis, must sum to 1"),
+        Mistake(lambda q, k, v: _softmax(q @ _swap(k) / np.sqrt(q.shape[-1]), axis=-1) @ k,
+                "multiply the weights by the values v, not the keys: the output has the values' width d_v"),
+        Mistake(lambda q, k, v: _naive_softmax(q @ _swap(k) / np.sqrt(q.shape[-1])) @ v,
+                "large scores overflow exp (inf/inf = NaN): subtract each row's maximum before exp, "
+                "z - z.max(axis=-1, keepdims=True), which changes nothing mathematically"),
+        Mistake(lambda q, k, v: _global_shift_softmax(q @ _swap(k) / np.sqrt(q.shape[-1])) @ v,
+                "you subtracted the maximum of the whole array: a row whose scores are far below it underflows "
+                "to 0/0 = NaN. Subtract each row's own maximum, z.max(axis=-1, keepdims=True)"),
     ]
     _only_unbatched(student, cases)
     return compare_with_reference(student, _sdpa, cases, mistakes, name="scaled_dot_product_attention")
@@ -124,6 +153,8 @@ def _mask_cases() -> list[Case]:
         Case((2.0 * rng.standard_normal((4, 4)), _causal(4))),
         Case((2.0 * rng.standard_normal((2, 3, 4, 4)), heads)),
         Case((2.0 * rng.standard_normal((1, 6, 6)), _causal(6))),
+        # rows ~1000 apart: a shift by the whole array's maximum underflows the lower row to 0/0
+        Case((np.array([[[900.0, 901.0, 899.0], [-900.0, -899.0, -901.0]]]), np.array([True, True, False]))),
     ]
 
 
@@ -150,6 +181,14 @@ def masked_softmax(student: Any) -> str:
                 "must sum to 1"),
         Mistake(lambda s, m: _softmax(s, axis=-1),
                 "the mask is not applied: where it is False the weight must be 0"),
+        Mistake(lambda s, m: _softmax(np.where(m, s, -1e9), axis=0),
+                "the softmax runs over axis 0, the batch (or the queries of a 2-D input): each query's weights "
+                "over the keys, the last axis, must sum to 1"),
+        Mistake(lambda s, m: _naive_softmax(np.where(m, s, -1e9)),
+                "large scores overflow exp (inf/inf = NaN): subtract each row's maximum before exp"),
+        Mistake(lambda s, m: _global_shift_softmax(np.where(m, s, -1e9)),
+                "you subtracted the maximum of the whole array: a row whose scores are far below it underflows "
+                "to 0/0 = NaN. Subtract each row's own maximum, z.max(axis=-1, keepdims=True)"),
     ]
     detail = compare_with_reference(student, _masked_softmax, cases, mistakes, name="masked_softmax")
     for case in cases:
@@ -167,7 +206,7 @@ def masked_softmax(student: Any) -> str:
 @EXERCISES.exercise(3, "the causal mask")
 def causal_mask(student: Any) -> str:
     """``causal_mask(n)`` -> (n, n) bool, True where key j <= query i."""
-    cases = [Case((4,)), Case((1,)), Case((7,)), Case((2,))]
+    cases = [Case((4,)), Case((1,)), Case((7,)), Case((2,)), Case((0,))]
     mistakes = [
         Mistake(lambda n: np.tril(np.ones((n, n), bool), k=-1),
                 "the diagonal is missing: a position may attend to itself (j <= i, not j < i)"),

@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import sysconfig
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -160,27 +160,25 @@ _LIBRARY_DIRS = tuple({str(Path(p).resolve()) for key in ("stdlib", "platstdlib"
 
 
 def _raised_outside_the_checker(err: BaseException, body: Callable[..., Any] | None = None) -> bool:
-    """Whether ``err`` was raised by the student's code: the innermost frame of its traceback that is
-    not in an installed library (or the standard library) is neither course_lib nor the checker's body."""
-    innermost = None
+    """Whether ``err`` went through the student's code: a frame of its traceback that is neither
+    course_lib, nor the checker's body, nor an installed library or the standard library (a notebook
+    cell, a test's function). A student's function that calls a course_lib helper wrongly counts."""
+    body_code = getattr(body, "__code__", None)
     tb = err.__traceback__
     while tb is not None:
-        frame_file = tb.tb_frame.f_code.co_filename
-        if frame_file.startswith("<frozen"):
-            pass
-        elif frame_file.startswith("<"):
-            innermost = tb.tb_frame.f_code
-        else:
-            resolved = str(Path(frame_file).resolve())
-            library = resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved
-            if resolved.startswith(_COURSE_LIB) or not library:
-                innermost = tb.tb_frame.f_code
+        code = tb.tb_frame.f_code
         tb = tb.tb_next
-    if innermost is None:
-        return False
-    if innermost is getattr(body, "__code__", None):
-        return False
-    return not str(Path(innermost.co_filename).resolve()).startswith(_COURSE_LIB)
+        if code is body_code or code.co_filename.startswith("<frozen"):
+            continue
+        if code.co_filename.startswith("<"):
+            return True
+        resolved = str(Path(code.co_filename).resolve())
+        if resolved.startswith(_COURSE_LIB):
+            continue
+        if resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved:
+            continue
+        return True
+    return False
 
 
 class ExerciseSet:
@@ -195,8 +193,14 @@ class ExerciseSet:
 
     def exercise(self, number: int, title: str) -> Callable[[Callable[[Any], str | None]], Exercise]:
         """Decorator turning a checking function into an :class:`Exercise`."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"{self.chapter}: an exercise number is an int >= 1, got {number!r}")
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"{self.chapter}: exercise {number} needs a non-empty title, got {title!r}")
 
         def wrap(body: Callable[[Any], str | None]) -> Exercise:
+            if not callable(body):
+                raise TypeError(f"{self.chapter}: exercise {number}: decorate a function, got {describe(body)}")
             if any(e.number == number for e in self.exercises):
                 raise ValueError(f"{self.chapter}: exercise {number} is declared twice")
             ex = Exercise(self.chapter, number, title, body)
@@ -232,16 +236,38 @@ def results(chapter: str | None = None) -> list[dict[str, Any]]:
 # --- comparing a student's function with a reference ----------------------------------------
 
 
-@dataclass(frozen=True)
 class Case:
-    """Arguments for one call of the student's function."""
+    """Arguments for one call of the student's function.
 
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    ``case.args`` and ``case.kwargs`` are *fresh deep copies* at every access (Keras objects and
+    what cannot be copied are shared), so a call that changes its inputs in place can never change
+    what a later call sees, in whatever order a checker calls the reference and the student.
+    """
+
+    __slots__ = ("_args", "_kwargs")
+
+    def __init__(self, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None):
+        if not isinstance(args, (tuple, list)):
+            raise TypeError(f"Case(args): args must be a tuple of arguments, got {describe(args)} "
+                            "(write Case((x,)) for a single argument)")
+        if kwargs is not None and (not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs)):
+            raise TypeError(f"Case(kwargs): kwargs must be a dict of str keys, got {describe(kwargs)}")
+        self._args, self._kwargs = tuple(args), dict(kwargs or {})
+
+    @property
+    def args(self) -> tuple:
+        return _fresh(self._args)
+
+    @property
+    def kwargs(self) -> dict:
+        return _fresh(self._kwargs)
 
     def show(self, name: str) -> str:
-        parts = [describe(a) for a in self.args] + [f"{k}={describe(v)}" for k, v in self.kwargs.items()]
+        parts = [describe(a) for a in self._args] + [f"{k}={describe(v)}" for k, v in self._kwargs.items()]
         return f"{name}({', '.join(parts)})"
+
+    def __repr__(self) -> str:
+        return f"Case({self.show('')[1:-1] or '()'})"
 
 
 @dataclass(frozen=True)
@@ -467,9 +493,8 @@ def call_student(student: Callable[..., Any], args: Sequence[Any] = (), kwargs: 
     :func:`compare_with_reference`). ``signature_of`` (default: ``student``) names the arguments."""
     if not callable(student):
         raise Wrong(f"expected a function, got {describe(student)}")
-    kwargs = dict(kwargs or {})
-    case = Case(tuple(args), kwargs)
-    a, k = _fresh(case.args), _fresh(case.kwargs)
+    case = Case(tuple(args), dict(kwargs or {}))
+    a, k = case.args, case.kwargs
     before = ([_state(x) for x in a], {key: _state(v) for key, v in k.items()})
     try:
         return student(*a, **k)
@@ -484,10 +509,12 @@ def _outcome(fn: Callable[..., Any], case: Case, student: bool, name: str = "f",
              signature_of: Callable[..., Any] | None = None, may_modify: Sequence[str] = ()) -> tuple:
     """("value", answer) or ("raises", exception type, message) for ``fn`` on fresh copies of the case's
     inputs; for the student, raise :class:`Wrong` if an input was changed in place."""
-    args, kwargs = _fresh(case.args), _fresh(case.kwargs)
+    args, kwargs = case.args, case.kwargs   # fresh copies
     before = ([_state(a) for a in args], {k: _state(v) for k, v in kwargs.items()}) if student else None
     try:
-        result: tuple = ("value", _to_numpy(fn(*args, **kwargs)))
+        # a copy of the answer: a student who returns (and later overwrites) one buffer on every call
+        # cannot change an answer already recorded
+        result: tuple = ("value", _fresh(_to_numpy(fn(*args, **kwargs))))
     except NotImplementedError:
         if student:
             raise NotAttempted from None

@@ -4,8 +4,8 @@ For each exercise of each chapter, wrong answers are derived mechanically from t
 (``solutions/NN_*.ipynb``, loaded with ``nbutils.load_tagged``) and each must be *rejected* (status
 failed):
 
-- ``inputs_mutated``: the right answer, but the inputs were changed in place (arrays +1 or bools
-  flipped, lists appended to, dicts given a key);
+- ``inputs_mutated``: the right answer, but an input was changed in place (arrays +1 or bools
+  flipped, lists appended to, dicts given a key), one input at a time;
 - ``float_to_int``, ``bool_to_int``, ``int_to_float``: the output cast to an incompatible dtype;
 - ``transposed``, ``row_dropped``, ``axis_added``, ``axis_dropped``: the output transposed or of a
   wrong shape;
@@ -216,33 +216,53 @@ def _mutate_in_place(value: Any) -> bool:
     return False
 
 
-def _inputs_mutated(solution: Callable[..., Any], log: list[bool]) -> Callable[..., Any]:
+def _input_mutated(solution: Callable[..., Any], which: int | str, log: list[bool]) -> Callable[..., Any]:
+    """The right answer, but the input ``which`` (a position or a keyword) is then changed in place."""
     @functools.wraps(solution)
     def student(*args: Any, **kwargs: Any) -> Any:
         answer = _copy(solution(*args, **kwargs))
-        changed = [_mutate_in_place(a) for a in list(args) + list(kwargs.values())]
-        log.append(any(changed))
+        if isinstance(which, int):
+            target = args[which] if which < len(args) else None
+        else:
+            target = kwargs.get(which)
+        log.append(_mutate_in_place(target) if target is not None else False)
         return answer
     return student
+
+
+def _input_label(solution: Callable[..., Any], which: int | str) -> str:
+    if isinstance(which, str):
+        return f"`{which}`"
+    try:
+        names = [p.name for p in inspect.signature(solution).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return f"`{names[which]}`" if which < len(names) else f"argument {which + 1}"
 
 
 # --- running the checkers ------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=None)
-def _probe(chapter: str, name: str) -> tuple[list[Any], str]:
-    """The solution's outputs on every call the checker makes, and the checker's verdict."""
+def _probe(chapter: str, name: str) -> tuple[list[Any], list[int | str]]:
+    """The solution's outputs on every call the checker makes, and the inputs (positions, keywords)
+    that are arrays, lists or dicts a student could change in place."""
     solution = _solutions(chapter)[name]
     outputs: list[Any] = []
+    inputs: set[int | str] = set()
 
     @functools.wraps(solution)
     def recording(*args: Any, **kwargs: Any) -> Any:
+        for which, value in [*enumerate(args), *kwargs.items()]:
+            if _mutate_in_place(_copy(value)):       # could be changed in place (tried on a copy)
+                inputs.add(which)
         out = solution(*args, **kwargs)
         outputs.append(_copy(_numpy(out)))
         return out
 
     result = chapter_exercises(chapter)[name].evaluate(recording)
     assert result.status == PASSED, f"the worked solution fails its checker: {result.message}"
-    return outputs, result.message
+    return outputs, sorted(inputs, key=str)
 
 
 CASES = [(c, n, m) for c, n in EXERCISES for m in ["inputs_mutated", *OUTPUT_MUTATIONS]]
@@ -255,14 +275,20 @@ def test_mechanical_wrong_answers_are_rejected(chapter, name, mutation):
     if isinstance(solution, type):
         pytest.skip(f"not applicable: the answer is a class ({', '.join(b.__name__ for b in solution.__mro__[1:3])}), "
                     "not a function whose output or inputs could be changed")
-    outputs, _ = _probe(chapter, name)
+    outputs, inputs = _probe(chapter, name)
     if not outputs:
         pytest.skip("the checker never calls the function with arguments whose output it compares")
-    if mutation == "inputs_mutated":
-        log: list[bool] = []
-        result = checker.evaluate(_inputs_mutated(solution, log))
-        if not any(log):
+    if mutation == "inputs_mutated":   # one mutant per input: each must be caught on its own
+        if not inputs:
             pytest.skip("not applicable: no input is a non-empty array, list or dict that could be changed in place")
+        accepted = []
+        for which in inputs:
+            log: list[bool] = []
+            result = checker.evaluate(_input_mutated(solution, which, log))
+            if any(log) and result.status != FAILED:
+                accepted.append(f"{_input_label(solution, which)} ({result.message})")
+        assert not accepted, "a student who changes these inputs in place passes: " + "; ".join(accepted)
+        return
     else:
         mutate = OUTPUT_MUTATIONS[mutation]
         if all(_identical(out, mutate(out)) for out in outputs):

@@ -15,6 +15,17 @@ def softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def naive_softmax(z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+
+
+def global_shift_softmax(z):
+    with np.errstate(invalid="ignore"):
+        e = np.exp(z - z.max())
+        return e / e.sum(-1, keepdims=True)
+
+
 def swap(k):
     return np.swapaxes(k, -1, -2)
 
@@ -31,6 +42,10 @@ def swap(k):
         (lambda q, k, v: (softmax(q @ swap(k) / np.sqrt(q.shape[-1])) @ v, None), "return only the output"),
         (lambda q, k, v: softmax(q @ k.T / np.sqrt(q.shape[-1])) @ v, "np.swapaxes(k, -1, -2)"),
         (lambda q, k, v: softmax(q @ swap(k) / np.sqrt(q.shape[-1])) @ v + q, "raised ValueError"),
+        (lambda q, k, v: softmax(q @ swap(k) / np.sqrt(q.shape[-1]), axis=0) @ v, "axis 0, the batch"),
+        (lambda q, k, v: softmax(q @ swap(k) / np.sqrt(q.shape[-1])) @ k, "not the keys"),
+        (lambda q, k, v: naive_softmax(q @ swap(k) / np.sqrt(q.shape[-1])) @ v, "overflow"),
+        (lambda q, k, v: global_shift_softmax(q @ swap(k) / np.sqrt(q.shape[-1])) @ v, "each row's own maximum"),
     ],
 )
 def test_scaled_dot_product_attention_rejects(wrong, hint):
@@ -47,7 +62,11 @@ def test_scaled_dot_product_attention_rejects(wrong, hint):
         (lambda s, m: softmax(s + m * -1e9), "inverted"),
         (lambda s, m: softmax(np.where(m, s, -1e9), axis=-2), "wrong axis"),
         (lambda s, m: softmax(s), "not applied"),
-        (lambda s, m: softmax(np.where(m, s, -100.0)), "not exactly 0"),
+        (lambda s, m: softmax(np.where(m, s, -100.0)), "large negative number"),
+        (lambda s, m: softmax(np.where(m, s, s.min(-1, keepdims=True) - 30.0)), "not exactly 0"),
+        (lambda s, m: softmax(np.where(m, s, -1e9), axis=0), "axis 0, the batch"),
+        (lambda s, m: naive_softmax(np.where(m, s, -1e9)), "overflow"),
+        (lambda s, m: global_shift_softmax(np.where(m, s, -1e9)), "each row's own maximum"),
     ],
 )
 def test_masked_softmax_rejects(wrong, hint):
