@@ -277,7 +277,8 @@ def plot_decision_boundaries(
     grid = np.stack([g0.ravel(), g1.ravel()], axis=1).astype("float32")
     fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.2), squeeze=False)
     for ax, (name, model) in zip(axes[0], models.items()):
-        logits = np.asarray(model.predict(grid, verbose=0) if hasattr(model, "predict") else model(grid))
+        out = model(grid)  # one direct call: much faster than model.predict for a single batch
+        logits = np.asarray(out.numpy() if hasattr(out, "numpy") else out)
         ax.contourf(g0, g1, (logits.reshape(g0.shape) > 0).astype(float), levels=[-0.5, 0.5, 1.5],
                     colors=["#dde8f5", "#f7e0cc"])
         ax.scatter(x[:, 0], x[:, 1], c=np.where(y > 0.5, "tab:orange", "tab:blue"), s=8)
