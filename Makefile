@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NB     ?=
 
-.PHONY: setup lab test unit check refresh rehearse bench datasets clean
+.PHONY: setup lab test unit compat grade check refresh rehearse bench datasets clean
 
 setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
 
@@ -15,14 +15,37 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-lab: setup                           ## open the course in JupyterLab
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_getting_started.ipynb
+# JupyterLab serves the repository root (so the notebooks' links to ../solutions, README.md and the
+# datasheets resolve) and opens chapter 00; a file argument would make notebooks/ the root instead.
+LAB_OPEN := --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/00_getting_started.ipynb
+
+lab: setup                           ## open the course in JupyterLab (repository root, chapter 00 open)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPEN)
 
 test: setup                          ## every test: unit tests + strict nbval of notebooks and solutions
 	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 unit: setup                          ## only the unit tests of course_lib and the checkers
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests
+
+# The lowest supported versions (requirements-lowest.txt) in a venv of their own: every unit test, and
+# every notebook and solution run top to bottom (asserts must hold; outputs are not compared: reprs
+# differ across versions).
+COMPAT_VENV  := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed-stamp
+
+$(COMPAT_STAMP): requirements-lowest.txt pyproject.toml
+	test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install -q -r requirements-lowest.txt
+	$(COMPAT_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $(COMPAT_STAMP)
+
+compat: $(COMPAT_STAMP)              ## the same tests on the lowest supported versions (outputs not compared)
+	$(COMPAT_VENV)/bin/python -m pytest -n 2 --dist loadscope -o addopts="-p no:cacheprovider" \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=300 tests notebooks solutions
+
+grade: setup                         ## grade a class: make grade NB=07 DIR=submissions/ [OUT=grades]
+	$(BIN)/python -m course_lib grade $(NB) $(DIR) --out $(or $(OUT),grades)
 
 check: setup                         ## strict nbval per notebook with a table: make check NB="00 03"
 	$(BIN)/python -m course_lib check $(NB)
@@ -40,4 +63,4 @@ datasets: setup                      ## verify the generated datasets against th
 	$(BIN)/python -m course_lib datasets --verify
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(COMPAT_VENV) .pytest_cache

@@ -5,6 +5,7 @@
     rehearse [NN ...] --replicas N               run on N simulated replicas (asserts must hold)
     datasets (--verify | --regenerate NAME ...)  check or rebuild the generated datasets
     build SCRIPT.py NOTEBOOK.ipynb              make a notebook from a "# %%" script
+    grade NN SUBMISSIONS --out OUT               run a class's notebooks, write grades.csv and report.html
 """
 
 from __future__ import annotations
@@ -46,7 +47,24 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="make a notebook from a percent-format script")
     b.add_argument("script", type=Path)
     b.add_argument("notebook", type=Path)
+    gr = sub.add_parser("grade", help="grade a folder of submitted notebooks of one chapter")
+    gr.add_argument("chapter", help="the chapter: 07 or 07_attention")
+    gr.add_argument("submissions", type=Path, help="a folder; every .ipynb below it is one submission")
+    gr.add_argument("--out", type=Path, required=True, help="where grades.csv, report.html and executed/ go")
+    gr.add_argument("--timeout", type=int, default=None, help="seconds per submission (default 5 x 60)")
+    gr.add_argument("--memory-mb", type=int, default=6144, help="address-space limit per submission (MB)")
     args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from course_lib import grade
+
+        try:
+            rows = grade.grade_submissions(args.chapter, args.submissions, args.out, timeout=args.timeout,
+                                           memory_mb=args.memory_mb)
+        except (ValueError, TypeError) as err:
+            parser.error(str(err))
+        print(f"wrote {args.out / 'grades.csv'} ({len(rows)} rows) and {args.out / 'report.html'}")
+        return 0
 
     if args.command == "rehearse":
         if args.replicas < 1:

@@ -84,6 +84,8 @@ def softmax(student: Any) -> str:
         Case((np.array([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]]),)),
         Case((rng.normal(scale=3.0, size=(5, 10)),)),
         Case((rng.normal(size=(4, 4)),)),
+        Case((np.array([[-3.0, -4.0, -5.0]]),)),  # one example, all logits negative
+        Case((np.array([[30.0, 29.0], [-30.0, -31.0], [0.5, 0.5]]),)),  # rows with very different maxima
     ]
     mistakes = [
         Mistake(_softmax_axis0, "the probabilities must sum to 1 over the classes of each example, i.e. along "
@@ -106,6 +108,11 @@ def softmax(student: Any) -> str:
     if not np.allclose(got, _softmax(big), atol=1e-6):
         raise Wrong(f"softmax(logits of 1000): values differ from the expected ones "
                     f"(expected {np.round(_softmax(big), 4).tolist()})")
+    negative = np.array([[-1000.0, -1001.0, -1002.0]])
+    got = _student_array(student, negative)
+    if got.shape != negative.shape or not np.all(np.isfinite(got)) or not np.allclose(got, _softmax(negative), atol=1e-6):
+        raise Wrong("softmax([[-1000, -1001, -1002]]): got nan or wrong values. exp(-1000) underflows to 0 and "
+                    "0 / 0 is nan; subtracting the row's max (here -1000) makes the largest exponent exp(0) = 1")
     uneven = np.array([[1000.0, 999.0], [0.0, -1.0]])
     got = _student_array(student, uneven)
     if got.shape != uneven.shape or not np.all(np.isfinite(got)) or not np.allclose(got, _softmax(uneven), atol=1e-6):
@@ -179,6 +186,7 @@ def mse(student: Any) -> str:
         Case((np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 1.0]))),
         Case((rng.normal(size=(6, 2)), rng.normal(size=(6, 2)))),
         Case((np.zeros((2, 2)), np.zeros((2, 2)))),
+        Case((np.array([[2.0, -1.0]]), np.array([[-1.0, 3.0]]))),  # negative values, one row
     ]
     mistakes = [
         Mistake(lambda t, p: float(np.mean(t - p)), "square each difference: positive and negative errors "
@@ -191,6 +199,12 @@ def mse(student: Any) -> str:
                 "leave out the square root"),
         Mistake(lambda t, p: float(np.mean(t - p) ** 2), "square each difference *before* averaging: "
                 "mean((y_true - y_pred) ** 2), not mean(y_true - y_pred) ** 2"),
+        Mistake(lambda t, p: float(0.5 * np.mean((t - p) ** 2)), "you halved it: ½·MSE is a convention some "
+                "texts use to tidy the derivative, but Keras' MeanSquaredError has no ½: mean((y_true - y_pred) ** 2)"),
+        Mistake(lambda t, p: float(np.mean((t - p) ** 2) / 2), "you halved it: ½·MSE is a convention some "
+                "texts use to tidy the derivative, but Keras' MeanSquaredError has no ½: mean((y_true - y_pred) ** 2)"),
+        Mistake(lambda t, p: float(np.mean(np.sum((t - p) ** 2, axis=-1))), "you summed over the last axis, "
+                "then averaged over the batch: average over every element, mean((y_true - y_pred) ** 2)"),
         Mistake(lambda t, p: np.mean((t - p) ** 2, axis=-1), "return one number: average over every element "
                 "(over the batch too), not only along the last axis"),
     ]
@@ -214,6 +228,13 @@ def _pick(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return m[np.arange(len(labels)), labels]
 
 
+def _log_softmax_global_shift(z: np.ndarray) -> np.ndarray:
+    """The mistake: shifting every row by the whole batch's maximum instead of its own."""
+    z = np.asarray(z, dtype=float)
+    shifted = z - z.max()
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 @EXERCISES.exercise(4, "cross-entropy from logits, numerically stable")
 def cross_entropy(student: Any) -> str:
     """``cross_entropy(labels, logits)`` -> mean over the batch of -log softmax(logits)[label], in nats."""
@@ -223,8 +244,14 @@ def cross_entropy(student: Any) -> str:
         Case((np.array([1, 0]), np.array([[2.0, 1.0, 0.1], [0.5, -1.0, 3.0]]))),
         Case((rng.integers(0, 10, size=6), rng.normal(scale=2.0, size=(6, 10)))),
         Case((np.array([3, 0, 1, 2]), rng.normal(size=(4, 4)))),
+        Case((np.array([2]), np.array([[-2.0, 0.5, -7.0]]))),  # one example, the true class far below the max
+        Case((np.array([0, 1]), np.array([[20.0, 0.0], [-800.0, -801.0]]))),  # rows with very different maxima
     ]
     mistakes = [
+        Mistake(lambda y, z: float(-np.mean(np.log(_pick(_naive_softmax(np.asarray(z, float)), y)))),
+                "softmax first, then the log, underflows: exp(-800) is 0 in float64, 0 / 0 is nan and log 0 is "
+                "-inf. Use the log-sum-exp trick: log softmax(z)_y = z_y - m - log(sum_j exp(z_j - m)) with "
+                "m = max_j z_j of each row"),
         Mistake(lambda y, z: float(-np.mean(np.log(_pick(z, y)))), "logits are not probabilities: take the "
                 "log-softmax of the logits (z_y - logsumexp(z)), not the log of the logits themselves"),
         Mistake(lambda y, z: float(-np.sum(_pick(_log_softmax(z), y))), "average over the examples (Keras' "
@@ -240,17 +267,22 @@ def cross_entropy(student: Any) -> str:
                 "classes of each example (axis=-1), not down the batch (axis=0)"),
         Mistake(lambda y, z: float(-np.mean(np.eye(z.shape[1])[y] * _log_softmax(z))), "you averaged over the "
                 "classes too: sum -onehot * log p over the classes, then average over the examples"),
+        Mistake(lambda y, z: float(-np.mean(_pick(_log_softmax_global_shift(z), y))), "you shifted every row by "
+                "the whole batch's maximum: a row whose logits are all far below it underflows to exp(...) = 0 "
+                "and log 0 = -inf. Subtract each row's own max, z.max(axis=-1, keepdims=True)"),
     ]
     detail = compare_with_reference(student, _cross_entropy, cases, _quiet_all(mistakes), name="cross_entropy")
-    labels, big = np.array([0, 0]), np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -5.0]])
-    expected = _cross_entropy(labels, big)  # (0 + 1000) / 2 = 500
+    labels = np.array([0, 0, 0])
+    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, -5.0], [-1000.0, 0.0, 5.0]])
+    expected = _cross_entropy(labels, big)  # (0 + 1000 + 1005.0067) / 3
     got = _student_array(student, labels, big)
     if got.shape != () or not np.isfinite(got):
         raise Wrong(f"cross_entropy(labels, logits of 1000): got {got if got.shape == () else describe(got)}, "
                     f"expected {expected:g}. exp(1000) overflows and log(0) is -inf: compute the "
                     "log-probability directly, log softmax(z)_y = z_y - m - log(sum_j exp(z_j - m)) with "
                     "m = max_j z_j (the log-sum-exp trick)")
-    if np.isclose(got, -np.log(1e-7) / 2, rtol=1e-3) or np.isclose(got, -np.log(1e-12) / 2, rtol=1e-3):
+    capped = [(0 + 2 * -np.log(eps)) / 3 for eps in (1e-7, 1e-12, 1e-15)]
+    if any(np.isclose(got, c, rtol=1e-3) for c in capped):
         raise Wrong(f"cross_entropy(labels, logits of 1000): got {float(got):.4g}, expected {expected:g}. "
                     "Clipping the probabilities caps the loss (Keras clips at 1e-7 when from_logits=False); "
                     "compute log-softmax from the logits with the log-sum-exp trick instead")

@@ -3,7 +3,7 @@
 Usage in the notebook::
 
     from course_lib import checks_03 as checks
-    checks.relu_backward(relu_backward)
+    checks.tanh_layer_backward(tanh_layer_backward)
 
 Every checker calls the student's function on fresh copies of its inputs (so an in-place change
 is caught, never propagated) and compares with a reference written here.
@@ -11,6 +11,7 @@ is caught, never propagated) and compares with a reference written here.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 import numpy as np
@@ -32,9 +33,17 @@ def _require_callable(student: Any) -> None:
 
 
 def _call_on_copies(student: Callable[..., Any], name: str, names: tuple[str, ...], *args: Any) -> Any:
-    """Call ``student`` on copies of the array arguments; raise Wrong if it changed one of them."""
+    """Call ``student`` on copies of the array arguments; raise Wrong if it changed one of them.
+
+    An exception other than NotImplementedError is left for the comparison that follows to report.
+    """
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    out = student(*copies)
+    try:
+        out = student(*copies)
+    except NotImplementedError:
+        raise
+    except Exception:  # noqa: BLE001 - reported, with its case, by compare_with_reference
+        out = None
     for arg_name, original, copy in zip(names, args, copies):
         if isinstance(original, np.ndarray) and not np.array_equal(original, copy):
             raise Wrong(
@@ -53,261 +62,253 @@ def _as_array(value: Any, what: str) -> np.ndarray:
         raise Wrong(f"{what}: expected an array, got {describe(value)}") from None
 
 
-# --- Exercise 1: ReLU backward ------------------------------------------------------------------
+# --- Exercise 1: a tanh layer's backward pass ---------------------------------------------------
 
-def _relu_backward(grad_out: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return grad_out * (x > 0)
+def _tanh_layer_backward(grad_out: np.ndarray, x: np.ndarray, w: np.ndarray,
+                         b: np.ndarray) -> tuple[np.ndarray, ...]:
+    y = np.tanh(x @ w + b)
+    dz = grad_out * (1.0 - y ** 2)
+    return dz @ w.T, x.T @ dz, dz.sum(axis=0)
 
 
-def _relu_cases() -> list[Case]:
+def _tanh_cases() -> list[Case]:
     rng = _rng(3)
     cases = []
-    for shape in [(4, 6), (7,), (2, 3, 5)]:
-        x = rng.normal(size=shape).round(1)  # rounding makes some exact zeros, where the mask matters
-        x.flat[::5] = 0.0
-        cases.append(Case((rng.normal(size=shape), x)))
+    # Square shapes first (a transposed answer has the right shape there), then batch 1, then a
+    # large bias that saturates some units (tanh' ≈ 0) and makes ignoring b visible.
+    for (batch, n_in, n_out), b_scale in [((4, 4, 4), 0.5), ((6, 3, 5), 0.5), ((1, 5, 2), 1.0),
+                                           ((5, 2, 3), 3.0)]:
+        cases.append(Case((rng.normal(size=(batch, n_out)), rng.normal(size=(batch, n_in)),
+                           rng.normal(size=(n_in, n_out)), rng.normal(scale=b_scale, size=n_out))))
     return cases
 
 
-@EXERCISES.exercise(1, "ReLU backward")
-def relu_backward(student: Any) -> str:
-    """``relu_backward(grad_out, x)`` -> ∂E/∂x for y = relu(x), given grad_out = ∂E/∂y."""
+def _tanh_with(deriv: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., tuple]:
+    """A wrong answer that uses ``deriv(z, y)`` as the local derivative instead of 1 − y²."""
+    def wrong(g, x, w, b):
+        z = x @ w + b
+        dz = g * deriv(z, np.tanh(z))
+        return dz @ w.T, x.T @ dz, dz.sum(axis=0)
+    return wrong
+
+
+def _tanh_no_bias(g, x, w, b):
+    return _tanh_layer_backward(g, x, w, np.zeros_like(b))
+
+
+def _tanh_dx_without_derivative(g, x, w, b):
+    dx, dw, db = _tanh_layer_backward(g, x, w, b)
+    return g @ w.T, dw, db
+
+
+def _tanh_dw_transposed(g, x, w, b):
+    dx, dw, db = _tanh_layer_backward(g, x, w, b)
+    z = x @ w + b
+    return dx, (g * (1 - np.tanh(z) ** 2)).T @ x, db
+
+
+def _tanh_db_mean(g, x, w, b):
+    dx, dw, db = _tanh_layer_backward(g, x, w, b)
+    return dx, dw, db / len(x)
+
+
+@EXERCISES.exercise(1, "a tanh layer's backward pass")
+def tanh_layer_backward(student: Any) -> str:
+    """``tanh_layer_backward(grad_out, x, W, b)`` -> ``(dx, dW, db)`` for y = tanh(x @ W + b)."""
     _require_callable(student)
-    cases = _relu_cases()
-    for case in cases:  # in-place changes first: they would also corrupt the comparisons below
-        _call_on_copies(student, "relu_backward", ("grad_out", "x"), *case.args)
+    cases = _tanh_cases()
+    for case in cases:
+        _call_on_copies(student, "tanh_layer_backward", ("grad_out", "x", "W", "b"), *case.args)
     mistakes = [
-        Mistake(lambda g, x: g * (x >= 0), "at x = 0 use derivative 0, as TensorFlow and PyTorch do: the "
-                "mask is (x > 0), not (x >= 0)"),
-        Mistake(lambda g, x: g, "you passed grad_out through unchanged: multiply it by ReLU's derivative, "
-                "1 where x > 0 and 0 elsewhere"),
-        Mistake(lambda g, x: (x > 0).astype(float), "you returned only the local derivative (the mask): "
-                "the chain rule multiplies it by the upstream gradient grad_out"),
-        Mistake(lambda g, x: g * np.maximum(x, 0), "you multiplied by relu(x); the derivative of relu is "
-                "the 0/1 mask (x > 0)"),
-        Mistake(lambda g, x: g * (x < 0), "the mask is inverted: the gradient flows where x > 0"),
-        Mistake(lambda g, x: np.maximum(g, 0), "you applied ReLU to the gradient: the mask depends on "
-                "the forward input x, not on the sign of grad_out"),
+        Mistake(_tanh_with(lambda z, y: 1 - z ** 2), "you used 1 − z² with the pre-activation z: tanh'(z) = "
+                "1 − tanh(z)², i.e. 1 − y² with the layer's *output* y = tanh(x @ W + b)"),
+        Mistake(_tanh_with(lambda z, y: 1 - y), "tanh'(z) = 1 − tanh(z)²: square the output, 1 − y**2"),
+        Mistake(_tanh_with(lambda z, y: 1 + y ** 2), "sign: tanh'(z) = 1 − tanh(z)², at most 1"),
+        Mistake(_tanh_with(lambda z, y: y * (1 - y)), "y(1 − y) is the *sigmoid's* derivative written with "
+                "its output; tanh's is 1 − y²"),
+        Mistake(_tanh_with(lambda z, y: np.ones_like(z)), "you left out the activation: multiply grad_out by "
+                "tanh'(z) = 1 − y² first (dz = grad_out * (1 − y**2)), then backpropagate dz through the "
+                "linear part"),
+        Mistake(_tanh_no_bias, "you recomputed z without the bias b: z = x @ W + b, and the "
+                "derivative is taken at that z"),
+        Mistake(_tanh_dx_without_derivative, "dx must go through the activation too: dx = dz @ W.T with "
+                "dz = grad_out * (1 − y²), not grad_out @ W.T"),
+        Mistake(_tanh_dw_transposed, "dW is transposed: it must have W's shape (in, out), dW = x.T @ dz"),
+        Mistake(_tanh_db_mean, "db sums dz over the batch (axis 0), it does not average: the bias is added "
+                "to every example"),
+        Mistake(lambda g, x, w, b: tuple(reversed(_tanh_layer_backward(g, x, w, b))),
+                "return the gradients in the order (dx, dW, db)"),
     ]
-    return compare_with_reference(student, _relu_backward, cases, mistakes, name="relu_backward",
+    return compare_with_reference(student, _tanh_layer_backward, cases, mistakes, name="tanh_layer_backward",
                                   rtol=1e-7, atol=1e-10)
 
 
-# --- Exercise 2: softmax cross-entropy gradient ------------------------------------------------
+# --- Exercise 2: the softmax's own backward pass --------------------------------------------------
 
 def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _onehot(labels: np.ndarray, k: int) -> np.ndarray:
-    return np.eye(k)[labels]
-
-
-def _softmax_ce_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return (_softmax(logits) - _onehot(labels, logits.shape[1])) / len(labels)
+def _softmax_backward(grad_out: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return p * (grad_out - (grad_out * p).sum(axis=-1, keepdims=True))
 
 
 def _softmax_cases() -> list[Case]:
     rng = _rng(5)
     cases = []
-    for batch, k in [(5, 4), (8, 10), (3, 7)]:
-        cases.append(Case((rng.normal(scale=2.0, size=(batch, k)), rng.integers(0, k, size=batch))))
+    # Square first (B == K: a sum without keepdims broadcasts silently), then one row, then
+    # rows of very different spread (one nearly one-hot) with a batch larger than K.
+    for (batch, k), scale in [((4, 4), 1.0), ((1, 6), 2.0), ((7, 3), 4.0), ((3, 10), 1.5)]:
+        p = _softmax(rng.normal(scale=scale, size=(batch, k)))
+        cases.append(Case((rng.normal(size=(batch, k)), p)))
     return cases
 
 
-@EXERCISES.exercise(2, "softmax cross-entropy gradient")
-def softmax_ce_grad(student: Any) -> str:
-    """``softmax_ce_grad(logits, labels)`` -> ∂E/∂logits of the *mean* cross-entropy over the batch."""
+@EXERCISES.exercise(2, "the softmax's backward pass")
+def softmax_backward(student: Any) -> str:
+    """``softmax_backward(grad_out, p)`` -> ∂E/∂z for p = softmax(z) along the last axis."""
     _require_callable(student)
     cases = _softmax_cases()
     for case in cases:
-        _call_on_copies(student, "softmax_ce_grad", ("logits", "labels"), *case.args)
+        _call_on_copies(student, "softmax_backward", ("grad_out", "p"), *case.args)
+    mistakes = [
+        Mistake(lambda g, p: g * p * (1 - p), "that keeps only the diagonal of the Jacobian: every output "
+                "p_j depends on every input z_k (∂p_j/∂z_k = p_j([j = k] − p_k)), so the off-diagonal terms add "
+                "−p_k Σ_j g_j p_j"),
+        Mistake(lambda g, p: g * p, "you multiplied by p only: subtract each row's Σ_j g_j p_j before "
+                "multiplying, dz = p * (grad_out − sum(grad_out * p, axis=-1, keepdims=True))"),
+        Mistake(lambda g, p: p * (g - (g * p).sum(axis=0, keepdims=True)), "the sum Σ_j g_j p_j runs over "
+                "the classes of one example (axis -1), not over the batch (axis 0)"),
+        Mistake(lambda g, p: p * (g - (g * p).sum(axis=-1)), "use keepdims=True (or [:, None]): without it the "
+                "row sums broadcast along the wrong axis, and each row gets another row's sum"),
+        Mistake(lambda g, p: p * (g - g.sum(axis=-1, keepdims=True)), "weight the sum by p: it is Σ_j g_j p_j, "
+                "not Σ_j g_j"),
+        Mistake(lambda g, p: p * (g - (g * p).sum(axis=-1, keepdims=True)) / len(g), "don't divide by the "
+                "batch size: grad_out already is ∂E/∂p, and the softmax acts on each row separately"),
+        Mistake(lambda g, p: (g - (g * p).sum(axis=-1, keepdims=True)), "multiply by p: "
+                "dz = p * (grad_out − Σ_j grad_out_j p_j)"),
+    ]
+    return compare_with_reference(student, _softmax_backward, cases, mistakes, name="softmax_backward",
+                                  rtol=1e-7, atol=1e-10)
 
-    def onehot_of(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return _onehot(y, z.shape[1])
+
+# --- Exercise 3: one weight on two paths (tied autoencoder) ---------------------------------------
+
+def _tied_grad(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    z = x @ w
+    r = z @ w.T - x
+    return (r.T @ z + x.T @ (r @ w)) / len(x)
+
+
+def _tied_cases() -> list[Case]:
+    rng = _rng(7)
+    return [Case((rng.normal(size=(b, n)), rng.normal(scale=0.5, size=(n, k))))
+            for b, n, k in [(5, 4, 4), (6, 5, 2), (1, 3, 2), (8, 4, 1)]]
+
+
+@EXERCISES.exercise(3, "one weight on two paths: a tied autoencoder")
+def tied_autoencoder_grad(student: Any) -> str:
+    """``tied_autoencoder_grad(x, W)`` -> ∂E/∂W for E = mean over the batch of ½‖x W Wᵀ − x‖²."""
+    _require_callable(student)
+    cases = _tied_cases()
+    for case in cases:
+        _call_on_copies(student, "tied_autoencoder_grad", ("x", "W"), *case.args)
+
+    def decoder_only(x, w):
+        z = x @ w
+        return (z @ w.T - x).T @ z / len(x)
+
+    def encoder_only(x, w):
+        r = x @ w @ w.T - x
+        return x.T @ (r @ w) / len(x)
 
     mistakes = [
-        Mistake(lambda z, y: _softmax(z) - onehot_of(z, y), "this is the gradient of the *sum* of the "
-                "losses: the loss is their mean over the batch, so divide by the batch size"),
-        Mistake(lambda z, y: (onehot_of(z, y) - _softmax(z)) / len(y), "the sign is flipped: "
-                "∂E/∂logits = (softmax(logits) − onehot) / batch, predicted minus true"),
-        Mistake(lambda z, y: _softmax(z) / len(y), "subtract the one-hot labels: "
-                "∂E/∂logits = (softmax(logits) − onehot) / batch"),
-        Mistake(lambda z, y: (_softmax(z, axis=0) - onehot_of(z, y)) / len(y), "your softmax normalises "
-                "over axis 0 (the batch): each row (one example) must sum to 1 over the classes, axis=-1"),
-        Mistake(lambda z, y: (_softmax(z) - onehot_of(z, y)) / z.size, "divide by the batch size only "
-                "(len(labels)), not by batch × classes: the loss averages over examples"),
-        Mistake(lambda z, y: (_softmax(z) - onehot_of(z, y)) / z.shape[1], "divide by the batch size "
-                "(len(labels) = logits.shape[0]), not by the number of classes"),
-        Mistake(lambda z, y: -onehot_of(z, y) / _softmax(z) / len(y), "that is ∂E/∂p, the gradient "
-                "with respect to the probabilities; through the softmax it simplifies to "
-                "(softmax(logits) − onehot) / batch"),
+        Mistake(decoder_only, "that is only the decoder's path (W used in x̂ = z Wᵀ): W is also used in the "
+                "encoder z = x W, and the chain rule adds both paths: + x.T @ (r @ W) / B"),
+        Mistake(encoder_only, "that is only the encoder's path (W used in z = x W): W is also used in the "
+                "decoder x̂ = z Wᵀ, and the chain rule adds both paths: + r.T @ z / B"),
+        Mistake(lambda x, w: 2 * decoder_only(x, w), "you doubled one path: the two paths give different "
+                "terms, r.T @ z (decoder) and x.T @ (r @ W) (encoder); compute both"),
+        Mistake(lambda x, w: _tied_grad(x, w) * len(x), "the loss is the mean over the batch: divide by B"),
+        Mistake(lambda x, w: 2 * _tied_grad(x, w), "the loss has a factor ½, so ∂E/∂x̂ = (x̂ − x) / B, "
+                "without the 2"),
+        Mistake(lambda x, w: -_tied_grad(x, w), "the sign is flipped: the residual is r = x̂ − x "
+                "(prediction minus target)"),
+        Mistake(lambda x, w: _tied_grad(x, w).T, "your gradient is transposed: ∂E/∂W has W's shape (n, k); "
+                "check which side each factor goes on (r.T @ z is (n, k), z.T @ r is (k, n))"),
+        Mistake(lambda x, w: _tied_grad(x, w) / x.shape[1], "the loss sums over the features and averages "
+                "only over the batch: divide by B, not by B × n"),
     ]
-    detail = compare_with_reference(student, _softmax_ce_grad, cases, mistakes, name="softmax_ce_grad",
-                                    rtol=1e-7, atol=1e-10)
-    # Large logits: exp overflows unless the row maximum is subtracted first.
-    logits = _rng(6).normal(size=(4, 5)) * 30.0 + 800.0
-    labels = np.array([0, 3, 4, 1])
-    with np.errstate(all="ignore"):
-        got = _as_array(_call_on_copies(student, "softmax_ce_grad", ("logits", "labels"), logits, labels),
-                        "softmax_ce_grad")
-    if not np.all(np.isfinite(got)):
-        raise Wrong("with large logits (around 800) your result has nan or inf: exp(800) overflows. "
-                    "Subtract each row's maximum before exp; softmax does not change")
-    if not np.allclose(got, _softmax_ce_grad(logits, labels), rtol=1e-7, atol=1e-10):
-        raise Wrong("correct for small logits but not for large ones (around 800): subtract each row's "
-                    "maximum before exp, keepdims=True so that it broadcasts over the classes")
-    return detail + ", stable for large logits"
+    return compare_with_reference(student, _tied_grad, cases, mistakes, name="tied_autoencoder_grad",
+                                  rtol=1e-7, atol=1e-10)
 
 
-# --- Exercise 3: linear layer backward ---------------------------------------------------------
+# --- Exercise 4: the gradient of L2 weight decay --------------------------------------------------
 
-def _linear_backward(grad_out: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    return grad_out @ w.T, x.T @ grad_out, grad_out.sum(axis=0)
+def _decayed(grads: dict, params: dict, lam: float, *, biases: bool = False, factor: float = 1.0,
+             sign: float = 1.0) -> dict:
+    return {name: g + sign * factor * lam * params[name] if (biases or np.ndim(params[name]) >= 2) else g
+            for name, g in grads.items()}
 
 
-def _linear_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    rng = _rng(7)
+def _l2_cases() -> list[tuple[dict, dict, float]]:
+    rng = _rng(9)
+    shapes = {"W1": (3, 4), "b1": (4,), "W2": (4, 2), "b2": (2,)}
+    conv = {"kernel": (3, 3, 2, 4), "bias": (4,)}
     cases = []
-    # Square shapes first: there a transposed answer has the right shape, and the hint can name it.
-    for batch, n_in, n_out in [(4, 4, 4), (6, 4, 4), (5, 3, 4), (2, 7, 3)]:
-        cases.append((rng.normal(size=(batch, n_out)), rng.normal(size=(batch, n_in)),
-                      rng.normal(size=(n_in, n_out))))
+    for lam, shape_set in [(0.1, shapes), (0.01, conv), (0.0, shapes), (0.5, {}), (1e-4, shapes)]:
+        params = {k: rng.normal(size=s) for k, s in shape_set.items()}
+        grads = {k: rng.normal(size=s) for k, s in shape_set.items()}
+        cases.append((grads, params, lam))
     return cases
 
 
-_LINEAR_MISTAKES: dict[str, list[tuple[Callable[..., Any], str]]] = {
-    "dx": [
-        (lambda g, x, w: g @ w, "dx = grad_out @ W.T: transpose W, so that (batch, out) @ (out, in) "
-         "gives dx the shape of x"),
-        (lambda g, x, w: w @ g.T, "dx must have x's shape (batch, in): dx = grad_out @ W.T"),
-        (lambda g, x, w: (g @ w.T) / len(x), "don't divide by the batch size again: grad_out "
-         "already carries the 1/batch of the mean loss"),
-    ],
-    "dW": [
-        (lambda g, x, w: g.T @ x, "dW is transposed: it must have W's shape (in, out), "
-         "dW = x.T @ grad_out"),
-        (lambda g, x, w: x @ g.T, "dW must have W's shape (in, out): dW = x.T @ grad_out "
-         "(a sum over the batch of outer products)"),
-        (lambda g, x, w: x.T @ g / len(x), "don't divide by the batch size again: grad_out "
-         "already carries the 1/batch of the mean loss"),
-    ],
-    "db": [
-        (lambda g, x, w: g.sum(axis=1), "db sums grad_out over the batch, axis 0, giving one value "
-         "per output unit"),
-        (lambda g, x, w: g.mean(axis=0), "sum over the batch, don't average: the bias is added to "
-         "every example, so its gradient collects every example's, and grad_out already has the 1/batch"),
-        (lambda g, x, w: g.sum(), "db has one entry per output unit: sum over the batch axis only, "
-         "grad_out.sum(axis=0)"),
-        (lambda g, x, w: g, "db has one entry per output unit: the bias is shared by the whole batch, "
-         "so add its gradients up, grad_out.sum(axis=0)"),
-    ],
-}
+def _as_items(value: Any, keys: list[str], call: str) -> list[np.ndarray]:
+    if not isinstance(value, dict):
+        raise Wrong(f"{call}: return a dict {{name: gradient}} like `grads`, got {describe(value)}")
+    if sorted(value) != sorted(keys):
+        raise Wrong(f"{call}: return one gradient for every parameter, with the same names: expected the keys "
+                    f"{sorted(keys)}, got {sorted(value)}")
+    return [_as_array(value[k], f"{call}, {k!r}") for k in keys]
 
 
-@EXERCISES.exercise(3, "linear layer backward")
-def linear_backward(student: Any) -> str:
-    """``linear_backward(grad_out, x, W)`` -> ``(dx, dW, db)`` for y = x @ W + b."""
+@EXERCISES.exercise(4, "the gradient of L2 weight decay")
+def l2_decay_grads(student: Any) -> str:
+    """``l2_decay_grads(grads, params, lam)`` -> the gradients of E + (lam/2)·Σ‖W‖² over the kernels."""
     _require_callable(student)
-    cases = _linear_cases()
-    for g, x, w in cases:
-        call = f"linear_backward(grad_out {g.shape}, x {x.shape}, W {w.shape})"
-        try:
-            out = _call_on_copies(student, "linear_backward", ("grad_out", "x", "W"), g, x, w)
-        except ValueError as err:  # typically a matmul of shapes that do not fit
-            raise Wrong(f"{call}: your code raised ValueError ({err}). Match the shapes: grad_out is "
-                        "(B, n_out), x is (B, n_in), W is (n_in, n_out), and each gradient has the shape "
-                        "of what it is the gradient of") from None
-        if not isinstance(out, (tuple, list)) or len(out) != 3:
-            got = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else describe(out)
-            raise Wrong(f"{call}: return the three gradients as a tuple (dx, dW, db), got {got}")
-        expected = _linear_backward(g, x, w)
-        for name, got, exp, like in zip(("dx", "dW", "db"), out, expected, ("x", "W", "b")):
-            got = _as_array(got, f"{call}, {name}")
-            if got.shape == exp.shape and np.allclose(got, exp, rtol=1e-7, atol=1e-10):
-                continue
-            for fn, hint in _LINEAR_MISTAKES[name]:
-                with np.errstate(all="ignore"):
-                    try:
-                        candidate = np.asarray(fn(g, x, w), dtype=np.float64)
-                    except ValueError:  # shapes that do not fit together in this case
-                        continue
-                if candidate.shape == got.shape and np.allclose(got, candidate, rtol=1e-7, atol=1e-10):
-                    raise Wrong(f"{call}: wrong {name} — {hint}")
-            if got.shape != exp.shape:
-                raise Wrong(f"{call}: {name} must have the shape of {like}, {exp.shape}; got {got.shape}")
-            err = np.max(np.abs(got - exp))
-            raise Wrong(f"{call}: {name} has the right shape but wrong values (max |difference| {err:.3g})")
-    return f"correct on {len(cases)} cases, square and non-square"
-
-
-# --- Exercise 4: numerical gradient ------------------------------------------------------------
-
-def _test_functions() -> list[tuple[str, Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]]:
-    """(description, f, exact gradient) for smooth functions with third derivatives of size ~1."""
-    a = _rng(11).normal(size=(9, 9)) / 3  # for x of shape (3, 3)
-    return [
-        ("sum(sin(x) * x)", lambda x: float(np.sum(np.sin(x) * x)),
-         lambda x: np.sin(x) + x * np.cos(x)),
-        ("log(sum(exp(x)))", lambda x: float(np.log(np.sum(np.exp(x)))),
-         lambda x: np.exp(x) / np.sum(np.exp(x))),
-        ("x.ravel() @ A @ x.ravel() + sum(x**3)",
-         lambda x: float(x.ravel() @ a @ x.ravel() + np.sum(x ** 3)),
-         lambda x: ((a + a.T) @ x.ravel()).reshape(x.shape) + 3 * x ** 2),
+    mistakes = [
+        (dict(biases=True), "biases (1-D parameters) are not decayed here: add lam * W only to the kernels, "
+         "the parameters with 2 or more dimensions"),
+        (dict(factor=0.5), "the derivative of (lam/2)·‖W‖² is lam·W: the ½ cancels the 2 of the square"),
+        (dict(factor=2.0), "the penalty is (lam/2)·‖W‖², whose derivative is lam·W, not 2·lam·W"),
+        (dict(sign=-1.0), "the sign is flipped: the penalty adds lam·W to the gradient, so that the update "
+         "w ← w − η(g + lam·w) shrinks every weight"),
     ]
-
-
-def _forward_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float) -> np.ndarray:
-    grad = np.zeros_like(x)
-    base = f(x)
-    for i in np.ndindex(x.shape):
-        y = x.copy()
-        y[i] += eps
-        grad[i] = (f(y) - base) / eps
-    return grad
-
-
-@EXERCISES.exercise(4, "numerical gradient by central differences")
-def numerical_gradient(student: Any) -> str:
-    """``numerical_gradient(f, x, eps)`` -> array shaped like x, by central differences."""
-    _require_callable(student)
-    rng = _rng(13)
-    points = [rng.normal(size=(4,)), rng.normal(size=(2, 3)), rng.normal(size=(3, 3)) * 0.5]
     checked = 0
-    for (text, f, exact), x in zip(_test_functions(), points):
-        for eps in (1e-4, 1e-5):
-            call = f"numerical_gradient(f, x of shape {x.shape}, eps={eps:g}) with f(x) = {text}"
-            x_in = x.copy()
-            got = student(f, x_in, eps)
-            if not np.array_equal(x_in, x):
-                raise Wrong(f"{call}: x is not the same after your function ran: restore each entry after "
-                            "perturbing it (or perturb a copy)")
-            got = _as_array(got, call)
-            want = exact(x)
-            if got.shape != want.shape:
-                if got.size == want.size:
-                    raise Wrong(f"{call}: return an array shaped like x, {x.shape}; got {got.shape} "
-                                "(reshape, or fill np.zeros_like(x))")
-                raise Wrong(f"{call}: perturb one entry at a time and return one partial derivative per "
-                            f"entry, an array of shape {x.shape}; got {got.shape}")
-            if np.allclose(got, want, rtol=1e-6, atol=1e-7):
-                checked += 1
-                continue
-            if np.allclose(got, 2 * want, rtol=1e-5, atol=1e-6):
-                raise Wrong(f"{call}: your values are twice the gradient: the two evaluations are 2·eps "
-                            "apart, so divide f(x + eps) − f(x − eps) by 2·eps")
-            if np.allclose(got, want / 2, rtol=1e-5, atol=1e-6):
-                raise Wrong(f"{call}: your values are half the gradient: divide by 2·eps, i.e. (2 * eps), "
-                            "not 2 / eps or / 2 * eps")
-            if np.allclose(got, _forward_difference(f, x, eps), rtol=1e-6, atol=1e-9):
-                raise Wrong(f"{call}: this is a forward difference (f(x + eps) − f(x)) / eps, whose error "
-                            "grows like eps; use central differences (f(x + eps) − f(x − eps)) / (2·eps), "
-                            "whose error grows like eps²")
-            ones = np.full_like(want, float(np.sum(want)))
-            if np.allclose(got, ones, rtol=1e-5, atol=1e-6):
-                raise Wrong(f"{call}: you perturbed every entry at once, which measures the sum of the "
-                            "partial derivatives: perturb one entry at a time")
-            err = np.max(np.abs(got - want))
-            raise Wrong(f"{call}: values differ from the exact gradient by up to {err:.3g}")
-    return f"correct on {checked} cases (3 functions, 2 steps each)"
+    for grads, params, lam in _l2_cases():
+        call = (f"l2_decay_grads(grads, params with {sorted(params) or 'no entries'}, lam={lam})")
+        g_in, p_in = copy.deepcopy(grads), copy.deepcopy(params)
+        out = student(g_in, p_in, lam)
+        for what, original, given in (("grads", grads, g_in), ("params", params, p_in)):
+            if sorted(original) != sorted(given) or any(not np.array_equal(original[k], given[k]) for k in original):
+                raise Wrong(f"{call}: your function changed `{what}` in place; build and return a new dict "
+                            "(the optimizer still needs the plain gradients and the weights)")
+        keys = list(grads)
+        got = _as_items(out, keys, call)
+        want = [_decayed(grads, params, lam)[k] for k in keys]
+        if all(g.shape == w.shape and np.allclose(g, w, rtol=1e-9, atol=1e-12) for g, w in zip(got, want)):
+            checked += 1
+            continue
+        for kwargs, hint in mistakes:
+            wrong = [_decayed(grads, params, lam, **kwargs)[k] for k in keys]
+            if all(g.shape == w.shape and np.allclose(g, w, rtol=1e-9, atol=1e-12) for g, w in zip(got, wrong)):
+                raise Wrong(f"{call}: {hint}")
+        for k, g, w in zip(keys, got, want):
+            if g.shape != w.shape:
+                raise Wrong(f"{call}: the gradient {k!r} must have the parameter's shape {w.shape}, got {g.shape}")
+            if not np.allclose(g, w, rtol=1e-9, atol=1e-12):
+                raise Wrong(f"{call}: {k!r} differs from grads[{k!r}] + lam * params[{k!r}]"
+                            + (" (for a kernel)" if np.ndim(params[k]) >= 2 else " (a bias: it gets no decay)")
+                            + f", max |difference| {np.max(np.abs(g - w)):.3g}")
+    return f"correct on {checked} cases (dense and convolution kernels, lam = 0, no parameters)"

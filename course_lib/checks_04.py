@@ -131,6 +131,13 @@ def sgd_momentum_step(student: Any) -> str:
         Mistake(lambda w, g, v, lr, mu, nesterov=False: (w - lr * (mu * v + g), mu * v + g),
                 "that is PyTorch's convention (v = momentum * v + g; w -= lr * v): Keras keeps lr inside "
                 "the velocity, v = momentum * v - lr * g; w = w + v"),
+        Mistake(lambda w, g, v, lr, mu, nesterov=False: (w - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g),
+                "that is a moving *average* of the gradients (the (1 - momentum) factor, as in Adam's m): momentum "
+                "*sums* past steps, v = momentum * v - lr * g, so a steady gradient builds up to 1 / (1 - momentum) "
+                "times a plain step"),
+        Mistake(lambda w, g, v, lr, mu, nesterov=False: (w + mu * v - (1 - mu) * lr * g, mu * v - (1 - mu) * lr * g),
+                "drop the (1 - momentum) factor: that makes the velocity a moving average; Keras' momentum is "
+                "v = momentum * v - lr * g (a sum that builds up speed)"),
         Mistake(plain, "correct without Nesterov; with nesterov=True, move by momentum * v_new - lr * g "
                 "(the new velocity, then one more gradient step)"),
         Mistake(lambda w, g, v, lr, mu, nesterov=False: _sgd_momentum_step(w, g, v, lr, mu, nesterov=True),
@@ -146,13 +153,13 @@ def sgd_momentum_step(student: Any) -> str:
 # --- Exercise 3 ------------------------------------------------------------------------------
 
 def _adam(w, g, m, v, t, lr, beta1, beta2, eps, *, correct=True, t_shift=0, eps_inside=False,
-          keras_eps=False, old_moments=False, correct_v=True):
+          keras_eps=False, old_moments=False, correct_v=True, v_beta=None, abs_g=False, sign=1.0):
     w, g, m, v = (np.asarray(a, dtype=float) for a in (w, g, m, v))
     m_new = beta1 * m + (1 - beta1) * g
-    v_new = beta2 * v + (1 - beta2) * g**2
+    v_new = beta2 * v + (1 - beta2) * (np.abs(g) if abs_g else g**2)
     tt = t + t_shift
     m_hat = m_new / (1 - beta1**tt) if correct else m_new
-    v_hat = v_new / (1 - beta2**tt) if (correct and correct_v) else v_new
+    v_hat = v_new / (1 - (beta1 if v_beta == "beta1" else beta2)**tt) if (correct and correct_v) else v_new
     if keras_eps:
         step = lr * math.sqrt(1 - beta2**tt) / (1 - beta1**tt) * m_new / (np.sqrt(v_new) + eps)
     elif eps_inside:
@@ -161,7 +168,7 @@ def _adam(w, g, m, v, t, lr, beta1, beta2, eps, *, correct=True, t_shift=0, eps_
         step = lr * m_hat / (np.sqrt(v_hat) + eps)
     if old_moments:
         return w - step, m, v
-    return w - step, m_new, v_new
+    return w - sign * step, m_new, v_new
 
 
 def _adam_step(w, g, m, v, t, lr, beta1, beta2, eps):
@@ -194,6 +201,12 @@ def adam_step(student: Any) -> str:
         variant("no bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t) before the step",
                 correct=False),
         variant("you bias-corrected m but not v: v_hat = v / (1 - beta2**t) too", correct_v=False),
+        variant("v is corrected with its own decay: v_hat = v / (1 - beta2**t), not 1 - beta1**t (m uses beta1, "
+                "v uses beta2)", v_beta="beta1"),
+        variant("v averages the *squared* gradients, g**2, not |g|: sqrt(v_hat) is then a root-mean-square "
+                "of g, the size of a typical gradient", abs_g=True),
+        variant("the update sign is flipped: Adam moves *against* the gradient, w - lr * m_hat / (sqrt(v_hat) + eps)",
+                sign=-1.0),
         variant("off by one: t is already the number of this step (1 for the first); use beta**t, "
                 "not beta**(t - 1) — a step counter starting at 0 divides by zero on the first step",
                 t_shift=-1),
@@ -218,15 +231,15 @@ def adam_step(student: Any) -> str:
 # --- Exercise 4 ------------------------------------------------------------------------------
 
 def _cosine(step, peak, warmup, decay, alpha=0.0, *, half=0.5, shift=0, sub_warmup=True, clamp=True,
-            floor="keras", total_decay=False):
+            floor="keras", total_decay=False, linear=False, int_div=False):
     step = step + shift
     if step < warmup:
-        return float(peak * step / warmup)
+        return float(peak * (step // warmup if int_div else step / warmup))
     s = step - warmup if sub_warmup else step
     d = decay - warmup if total_decay else decay
     if clamp:
         s = min(s, d)
-    cos = half * (1 + math.cos(math.pi * s / d))
+    cos = 1 - s / d if linear else half * (1 + math.cos(math.pi * s / d))
     if floor == "keras":
         return float(peak * ((1 - alpha) * cos + alpha))
     if floor == "none":
@@ -249,6 +262,11 @@ def cosine_schedule(student: Any) -> str:
         return Mistake(lambda s, p, w, d, a=0.0: _cosine(s, p, w, d, a, **kw), hint)
 
     mistakes = [
+        variant("that is a *linear* decay after the warmup: the cosine schedule uses "
+                "0.5 * (1 + cos(pi * progress)), which falls slowly at first and last, fastest in the middle",
+                linear=True),
+        variant("integer division in the warmup: step // warmup_steps is 0 for every warmup step; use "
+                "step / warmup_steps (true division) so that the rate rises linearly", int_div=True),
         variant("missing the factor 0.5: the cosine part is 0.5 * (1 + cos(pi * progress)), which runs from 1 to 0",
                 half=1.0),
         variant("off by one: the step is counted from 0 (the optimizer's first update uses step 0); "

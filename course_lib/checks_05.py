@@ -13,7 +13,6 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from course_lib.conv import conv_output_size as _conv_output_size
 from course_lib.exercises import Case, ExerciseSet, Mistake, Wrong, compare_with_reference, describe
 
 EXERCISES = ExerciseSet("05_convolutional_networks")
@@ -97,60 +96,51 @@ def conv1d(student: Any) -> str:
 
 # --- Exercise 2 ------------------------------------------------------------------------------
 
-def _pad(n: int, k: int, padding: Any, s: int, d: int) -> int:
-    return 0 if padding == "valid" else int(padding)
+def _receptive_field(layers: Any, *, jump: bool = True, dilation: bool = True, jump_first: bool = False,
+                     minus_one: bool = True) -> int:
+    """Receptive field of one output of the last layer, in inputs of the first (variants = mistakes)."""
+    r, j = 1, 1
+    for layer in layers:
+        k, s, d = (tuple(layer) + (1,))[:3]
+        if jump_first:
+            j *= s
+        r += (d if dilation else 1) * ((k - 1) if minus_one else k) * (j if jump else 1)
+        if not jump_first:
+            j *= s
+    return r
 
 
-def _formula(n: int, k: int, padding: Any, s: int = 1, d: int = 1, *, same: Callable[..., Any] | None = None,
-             core: Callable[..., Any] | None = None) -> Any:
-    """The output size, with either part replaceable to express a typical mistake."""
-    if padding == "same":
-        return same(n, k, s, d) if same else -(-n // s)
-    p = _pad(n, k, padding, s, d)
-    return core(n, k, p, s, d) if core else (n + 2 * p - d * (k - 1) - 1) // s + 1
+def _receptive_cases() -> list[Case]:
+    return [Case(([(3, 1, 1)],)), Case(([(3, 1, 1), (2, 2, 1), (3, 1, 1)],)), Case(([(3, 1, 1)] * 3,)),
+            Case(([(7, 2, 1), (3, 2, 1)],)), Case(([(3, 1, 2)],)), Case(([(3, 1, 1), (3, 1, 2), (3, 1, 4)],)),
+            Case(([(2, 2, 1)] * 3,)), Case(([(11, 4, 1), (3, 2, 1), (5, 1, 1)],)), Case(([],)),
+            Case(([(1, 1, 1), (1, 2, 1)],)), Case(([(3, 2, 1), (3, 1, 3)],))]
 
 
-def _same_as_symmetric(n: int, k: int, s: int, d: int) -> int:
-    p = d * (k - 1) // 2
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-@EXERCISES.exercise(2, "the output size of a convolution")
-def conv_output_size(student: Any) -> str:
-    """``conv_output_size(n, k, padding, stride=1, dilation=1)`` -> int, padding 'valid' | 'same' | p."""
-    cases = [
-        Case((28, 3, "valid")), Case((28, 3, "same")), Case((28, 5, 2)), Case((227, 11, "valid", 4)),
-        Case((224, 7, 3, 2)), Case((10, 3, "valid", 1, 2)), Case((28, 3, "same", 2)), Case((7, 3, "same", 2)),
-        Case((8, 2, "same")), Case((9, 3, "same", 1, 3)), Case((13, 3, 1, 2, 2)), Case((6, 3, 0, 2)),
-    ]
+@EXERCISES.exercise(2, "the receptive field of a stack of layers")
+def receptive_field(student: Any) -> str:
+    """``receptive_field(layers)`` -> int, for layers given as (kernel, stride, dilation) tuples."""
+    _callable(student)
     mistakes = [
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, core=lambda n, k, p, s, d: (n + 2 * p - d * (k - 1) - 1) // s),
-                "you forgot the + 1: the window starts at positions 0, s, 2s, … and the first one counts too"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, core=lambda n, k, p, s, d: (n + 2 * p - d * (k - 1) - 1) / s + 1),
-                "take the floor and return an int: a window that does not fit entirely is not computed — use //"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, core=lambda n, k, p, s, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1),
-                "round down, not up: a window that does not fit entirely is not computed — use //"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, 1),
-                "dilation is ignored: a kernel with dilation d spans d·(k − 1) + 1 inputs, so subtract d·(k − 1)"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, core=lambda n, k, p, s, d: (n + p - d * (k - 1) - 1) // s + 1),
-                "padding p adds p zeros on *each* side: the padded length is n + 2p"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=_same_as_symmetric),
-                "'same' is defined by its result, ceil(n / stride) outputs (TensorFlow pads unevenly when it "
-                "must); padding d·(k − 1)//2 on each side falls one short for even kernels"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=lambda n, k, s, d: (n + 2 * ((k - 1) // 2) - d * (k - 1) - 1) // s + 1),
-                "'same' is defined by its result, ceil(n / stride) outputs (TensorFlow pads unevenly when it "
-                "must); padding (k − 1)//2 on each side is wrong for even kernels and for dilation"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=lambda n, k, s, d: _formula(n, k, 0, s, d)),
-                "'same' adds zeros so that the output keeps ceil(n / stride) positions; you treated it "
-                "like 'valid' (no padding)"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=lambda n, k, s, d: n),
-                "with a stride, 'same' gives ceil(n / stride) outputs, not n"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=lambda n, k, s, d: n // s),
-                "'same' rounds up: ceil(n / stride) outputs, e.g. -(-n // stride), not n // stride"),
-        Mistake(lambda n, k, p, s=1, d=1: _formula(n, k, p, s, d, same=lambda n, k, s, d: n / s),
-                "'same' gives ceil(n / stride) outputs, an int: use -(-n // stride)"),
+        Mistake(lambda ls: _receptive_field(ls, jump=False), "each layer's kernel spans d·(k − 1) steps of *its own "
+                "input*, and after strides one such step is several input pixels: multiply by the product of the "
+                "strides of the layers below it (the 'jump')"),
+        Mistake(lambda ls: _receptive_field(ls, jump_first=True), "a layer's own stride does not widen its own "
+                "kernel: multiply d·(k − 1) by the product of the strides of the layers *below* it, then update "
+                "the jump with this layer's stride"),
+        Mistake(lambda ls: _receptive_field(ls, dilation=False), "dilation is ignored: a kernel with dilation d "
+                "spans d·(k − 1) + 1 of its inputs"),
+        Mistake(lambda ls: _receptive_field(ls, minus_one=False), "each layer adds d·(k − 1) (not d·k) "
+                "jumps: a 1×1 kernel adds nothing, and one 3×3 layer sees 3 pixels, not 4"),
+        Mistake(lambda ls: int(np.prod([layer[0] for layer in ls])) if ls else 1, "receptive fields grow by "
+                "addition, not multiplication: two 3×3 layers see 5 pixels (3 + 2), not 9"),
+        Mistake(lambda ls: sum(layer[0] for layer in ls) if ls else 1, "the kernels overlap by one pixel: each "
+                "layer adds d·(k − 1)·jump, so two 3×3 layers see 5 pixels, not 6"),
+        Mistake(lambda ls: _receptive_field(ls) - 1, "off by one: a single 3×3 layer sees 3 pixels; start from 1 "
+                "(one output sees one pixel of its own input) and add d·(k − 1)·jump per layer"),
+        Mistake(lambda ls: float(_receptive_field(ls)), "return an int: a receptive field is a number of pixels"),
     ]
-    return compare_with_reference(student, _conv_output_size, cases, mistakes, name="conv_output_size")
+    return compare_with_reference(student, _receptive_field, _receptive_cases(), mistakes, name="receptive_field")
 
 
 # --- Exercise 3 ------------------------------------------------------------------------------
@@ -164,7 +154,9 @@ def _pool(x: Any, size: int, stride: int | None = None, reduce: Callable[..., An
 def _pool_cases() -> list[Case]:
     rng = np.random.default_rng(5050)
     specs = [((8, 8, 2), 2, None), ((9, 7, 3), 2, None), ((7, 7, 2), 3, 2), ((6, 6, 4), 2, 1),
-             ((11, 10, 1), 3, 2), ((12, 9, 3), 3, None)]
+             ((11, 10, 1), 3, 2), ((12, 9, 3), 3, None),
+             ((3, 3, 2), 3, None),      # one window covering the whole map
+             ((10, 8, 2), 2, 3)]        # stride > size: windows with gaps between them
     cases = []
     for shape, size, stride in specs:
         x = rng.normal(size=shape)
@@ -212,33 +204,61 @@ def max_pool2d(student: Any) -> str:
 
 # --- Exercise 4 ------------------------------------------------------------------------------
 
-def _conv2d_params(kh: int, kw: int, c_in: int, c_out: int, use_bias: bool = True) -> int:
-    return (kh * kw * c_in + (1 if use_bias else 0)) * c_out
+def _input_grad(grad_out: Any, w: Any, *, flip: str = "both", channels: str = "right", full: bool = True) -> np.ndarray:
+    """dE/dx of a 'valid', stride-1 Conv2D (variants = typical mistakes)."""
+    g, w = np.asarray(grad_out, dtype=float), np.asarray(w, dtype=float)
+    kh, kw = w.shape[:2]
+    if flip == "both":
+        k = w[::-1, ::-1]
+    elif flip == "none":
+        k = w
+    else:
+        k = w[::-1]
+    k = k.transpose(0, 1, 3, 2) if channels == "right" else k      # (kh, kw, c_out, c_in)
+    pad = [(kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)] if full else [((kh - 1) // 2, kh // 2),
+                                                                    ((kw - 1) // 2, kw // 2), (0, 0)]
+    windows = sliding_window_view(np.pad(g, pad), (kh, kw), axis=(0, 1))   # (H, W, c_out, kh, kw)
+    return np.einsum("ijouv,uvoc->ijc", windows, k)
 
 
-@EXERCISES.exercise(4, "parameters of a conv layer")
-def conv2d_params(student: Any) -> str:
-    """``conv2d_params(kh, kw, c_in, c_out, use_bias=True)`` -> int, like ``Conv2D.count_params()``."""
-    cases = [
-        Case((3, 3, 1, 32)), Case((3, 3, 32, 64)), Case((5, 3, 3, 16)), Case((1, 1, 64, 128)),
-        Case((3, 3, 64, 64), {"use_bias": False}), Case((11, 11, 3, 96)), Case((7, 7, 3, 64), {"use_bias": True}),
-    ]
+def _input_grad_scatter(grad_out: Any, w: Any) -> np.ndarray:
+    """The reference, written the other way: each output scatters grad·kernel back over its window."""
+    g, w = np.asarray(grad_out, dtype=float), np.asarray(w, dtype=float)
+    (h, wd, _), (kh, kw, c_in, _) = g.shape, w.shape
+    dx = np.zeros((h + kh - 1, wd + kw - 1, c_in))
+    for u in range(kh):
+        for v in range(kw):
+            dx[u:u + h, v:v + wd] += np.einsum("ijo,co->ijc", g, w[u, v])
+    return dx
+
+
+def _input_grad_cases() -> list[Case]:
+    rng = np.random.default_rng(505)
+    cases = []
+    # Square kernel with c_in == c_out first (most wrong answers then have the right shape), then a
+    # non-square kernel, c_in != c_out, a 1×1 kernel, a single output pixel, and 1 channel.
+    for (h, wd), (kh, kw, ci, co) in [((4, 5), (3, 3, 2, 2)), ((3, 4), (2, 3, 2, 3)), ((5, 5), (1, 1, 3, 2)),
+                                      ((1, 1), (3, 2, 2, 2)), ((6, 3), (3, 3, 1, 1)), ((2, 2), (3, 3, 3, 1))]:
+        cases.append(Case((rng.normal(size=(h, wd, co)), rng.normal(size=(kh, kw, ci, co)))))
+    return cases
+
+
+@EXERCISES.exercise(4, "the input gradient of a convolution")
+def conv2d_input_grad(student: Any) -> str:
+    """``conv2d_input_grad(grad_out, w)`` -> ∂E/∂x for y = valid, stride-1 conv2d(x, w), shape (h+kh−1, w+kw−1, c_in)."""
+    _callable(student)
     mistakes = [
-        Mistake(lambda kh, kw, ci, co, use_bias=True: kh * kw * ci * co,
-                "each filter also has a bias: + c_out (unless use_bias=False)"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: (kh * kw + (1 if use_bias else 0)) * co,
-                "each kernel covers all c_in input channels: kh·kw·c_in weights per filter"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: (kh * kw + 1) * co,
-                "each kernel covers all c_in input channels: kh·kw·c_in weights per filter"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: kh * kw * ci * co + (ci if use_bias else 0),
-                "one bias per *output* channel (per filter), not per input channel: + c_out"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: kh * kw * ci * co + ci,
-                "one bias per *output* channel (per filter), not per input channel: + c_out"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: (kh * kw + 1) * ci * co,
-                "one bias per filter, not one per kernel slice: (kh·kw·c_in + 1)·c_out"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: (kh * kw * ci + 1) * co,
-                "with use_bias=False the layer has no bias: kh·kw·c_in·c_out"),
-        Mistake(lambda kh, kw, ci, co, use_bias=True: float(_conv2d_params(kh, kw, ci, co, use_bias)),
-                "return an int: a number of parameters is a count"),
+        Mistake(lambda g, w: _input_grad(g, w, flip="none"), "flip the kernel: output y[i, j] used x[i + u, j + v] "
+                "with weight w[u, v], so x[a, b] collects grad_out[a − u, b − v]·w[u, v] — a correlation of the "
+                "padded grad_out with w[::-1, ::-1]"),
+        Mistake(lambda g, w: _input_grad(g, w, flip="rows"), "flip the kernel along *both* spatial axes, "
+                "w[::-1, ::-1], not only the rows"),
+        Mistake(lambda g, w: _input_grad(g, w, channels="wrong"), "the channels: dx[..., c] sums over the *output* "
+                "channels o, grad_out[..., o]·w[u, v, c, o]; swap the kernel's last two axes, not its use"),
+        Mistake(lambda g, w: _input_grad(g, w, full=False), "dx has the shape of x, (h + kh − 1, w + kw − 1, c_in): "
+                "pad grad_out with kh − 1 and kw − 1 zeros on *each* side (a 'full' correlation), not 'same'"),
+        Mistake(lambda g, w: -_input_grad(g, w), "the sign is flipped: the convolution is linear in x, so dx is "
+                "+Σ grad_out·w, no minus"),
     ]
-    return compare_with_reference(student, _conv2d_params, cases, mistakes, name="conv2d_params")
+    return compare_with_reference(student, _input_grad_scatter, _input_grad_cases(), mistakes,
+                                  name="conv2d_input_grad", rtol=1e-7, atol=1e-10)

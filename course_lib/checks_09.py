@@ -8,6 +8,8 @@ Usage in the notebook::
 
 from __future__ import annotations
 
+import math
+
 from typing import Any, Callable
 
 import numpy as np
@@ -335,13 +337,23 @@ def warmup_linear_lr(student: Any) -> str:
                 "the rate never decays: after warm-up it falls linearly to 0 at total_steps"),
         Mistake(lambda s, p, w, t: p * s / w if s < w else p * max(0.0, (t + w - s) / t),
                 "the decay ends warmup_steps too late: it must reach 0 exactly at total_steps"),
+        Mistake(lambda s, p, w, t: p * (s // w) if s < w else _warmup_linear(s, p, w, t),
+                "integer division in the warm-up: step // warmup_steps is 0 for every warm-up step; "
+                "use true division, step / warmup_steps"),
+        Mistake(lambda s, p, w, t: p * (s // w) if s < w else p * ((t - s) // max(1, t - w) if s < t else 0),
+                "integer division: step // warmup_steps and (total − step) // (total − warmup) round down to "
+                "0 or 1; use true division"),
+        Mistake(lambda s, p, w, t: p * s / w if s < w else
+                p * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - w) / max(1, t - w)))),
+                "that is a cosine decay; this schedule falls *linearly* from the peak to 0, "
+                "peak · (total − step) / (total − warmup)"),
     ]
     return compare_with_reference(student, _warmup_linear, cases, mistakes, name="warmup_linear_lr", rtol=1e-6, atol=1e-12)
 
 
 # --- Exercise 5 ------------------------------------------------------------------------------
 
-def _ex5_model() -> Any:
+def _ex5_model(backbone_name: str = "backbone") -> Any:
     """A small classifier, ``backbone`` (two Dense layers) plus ``head``, already compiled and trained
     one step — like a model you fine-tune, whose training step Keras has already built."""
     import keras
@@ -351,7 +363,7 @@ def _ex5_model() -> Any:
                                   kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
 
     backbone = keras.Sequential([keras.Input((6,)), dense(8, "hidden", 1, "relu"), dense(4, "embed", 2)],
-                                name="backbone")
+                                name=backbone_name)
     model = keras.Sequential([keras.Input((6,)), backbone, dense(3, "head", 3)], name="classifier")
     model.compile(optimizer=keras.optimizers.SGD(0.1),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -374,13 +386,21 @@ def freeze_backbone(student: Any) -> str:
     """``freeze_backbone(model, backbone, learning_rate)``: freeze the layer named ``backbone``, compile
     again with Adam(learning_rate) and a from-logits sparse cross-entropy, return the model."""
     _callable(student)
+    fixed = 0
+    for name, rate in (("backbone", 0.01), ("encoder", 0.003)):     # every argument matters
+        fixed = _check_freeze(student, name, rate)
+    return (f"backbone frozen ({fixed} parameters), head trainable (15), one training step moved only the head "
+            "(2 cases: backbones named 'backbone' and 'encoder', learning rates 0.01 and 0.003)")
+
+
+def _check_freeze(student: Any, name: str, rate: float) -> int:
     from course_lib.transfer import parameter_counts
 
-    model = _ex5_model()
-    backbone, head = model.get_layer("backbone"), model.get_layer("head")
-    got = _call(student, model, "backbone", 0.01)
+    model = _ex5_model(name)
+    backbone, head = model.get_layer(name), model.get_layer("head")
+    got = _call(student, model, name, rate)
     if isinstance(got, Exception):
-        raise Wrong(f"freeze_backbone(model, 'backbone', 0.01) raised {type(got).__name__}: {got}")
+        raise Wrong(f"freeze_backbone(model, {name!r}, {rate}) raised {type(got).__name__}: {got}")
     if got is None:
         raise Wrong("freeze_backbone returned None: return the model (the same object is fine)")
     if got is not model:
@@ -405,8 +425,8 @@ def freeze_backbone(student: Any) -> str:
     if optimizer is None or type(optimizer).__name__ != "Adam":
         raise Wrong(f"compile with keras.optimizers.Adam(learning_rate), got {type(optimizer).__name__}")
     lr = float(np.asarray(optimizer.learning_rate))
-    if not np.isclose(lr, 0.01):
-        raise Wrong(f"the optimizer's learning rate is {lr:g}, expected the learning_rate argument, 0.01")
+    if not np.isclose(lr, rate):
+        raise Wrong(f"the optimizer's learning rate is {lr:g}, expected the learning_rate argument, {rate}")
     loss = getattr(model, "loss", None)
     config = loss.get_config() if hasattr(loss, "get_config") else {}
     if not config.get("from_logits", False):
@@ -420,4 +440,4 @@ def freeze_backbone(student: Any) -> str:
                     "Keras keeps the training step it built until the model is compiled again")
     if all(np.array_equal(a, b) for a, b in zip(before_head, _weights(head))):
         raise Wrong("training did not change the head: only the backbone should be frozen")
-    return f"backbone frozen ({fixed} parameters), head trainable (15), one training step moved only the head"
+    return fixed

@@ -54,6 +54,15 @@ def _token_nll(logits: Any, targets: Any, axis: int = -1, stable: bool = True,
     return -np.take_along_axis(logp, np.asarray(targets)[..., None], axis=-1)[..., 0]
 
 
+def _batch_max_nll(logits: Any, targets: Any) -> np.ndarray:
+    """The mistake: a log-softmax shifted by the whole batch's maximum instead of each row's."""
+    with np.errstate(all="ignore"):
+        z = np.asarray(logits, dtype=float)
+        z = z - z.max()
+        logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return -np.take_along_axis(logp, np.asarray(targets)[..., None], axis=-1)[..., 0]
+
+
 def _sequence_perplexity(logits: Any, targets: Any, pad_id: int = 0) -> np.ndarray:
     nll = _token_nll(logits, targets)
     real = np.asarray(targets) != pad_id
@@ -64,12 +73,15 @@ def _perplexity_cases() -> list[Case]:
     rng = np.random.default_rng(1010)
 
     def case(batch: int, steps: int, vocab: int, lengths: Sequence[int], pad: int = 0, scale: float = 1.5,
-             kwargs: bool = False, offset: float = 0.0) -> Case:
-        logits = rng.normal(size=(batch, steps, vocab)) * scale + offset
+             kwargs: bool = False, offset: Any = 0.0, pre: bool = False) -> Case:
+        logits = rng.normal(size=(batch, steps, vocab)) * scale + np.reshape(offset, (-1, 1, 1))
         ids = [i for i in range(vocab) if i != pad]
         targets = np.full((batch, steps), pad, dtype="int64")
         for b, n in enumerate(lengths):
-            targets[b, :n] = rng.choice(ids, size=n)
+            if pre:                            # pre-padded rows (Keras' pad_sequences default)
+                targets[b, steps - n:] = rng.choice(ids, size=n)
+            else:
+                targets[b, :n] = rng.choice(ids, size=n)
         return Case((logits, targets), {"pad_id": pad} if kwargs else {})
 
     return [
@@ -78,6 +90,9 @@ def _perplexity_cases() -> list[Case]:
         case(4, 7, 6, (7, 1, 4, 6), pad=5, kwargs=True),
         case(2, 4, 5, (4, 2), scale=400.0),   # huge differences: exp overflows, small probabilities underflow
         case(2, 4, 5, (3, 4), offset=1000.0),  # huge but close logits: exp overflows, no probability underflows
+        case(3, 4, 5, (4, 2, 3), offset=[0.0, 900.0, -900.0]),   # rows with very different maxima
+        case(3, 5, 6, (5, 2, 3), pre=True),                      # padding *before* the tokens
+        case(2, 5, 6, (2, 5), pad=3, kwargs=True, pre=True),
     ]
 
 
@@ -111,6 +126,10 @@ def sequence_perplexity(student: Any) -> str:
                 "you took np.log of the softmax: with large logits the small probabilities underflow to 0 "
                 "and log(0) = -inf, so the perplexity becomes inf. Compute the log-probabilities directly, "
                 "a stable log-softmax: z - max(z) - log(sum(exp(z - max(z))))"),
+        Mistake(lambda l, t, pad_id=0: np.exp((_batch_max_nll(l, t) * (np.asarray(t) != pad_id)).sum(axis=1)
+                                              / (np.asarray(t) != pad_id).sum(axis=1)),
+                "you subtracted the whole batch's maximum: rows whose logits are far below it underflow to "
+                "exp(-900) = 0 and log(0) = -inf. Subtract each row's own max (max over the last axis, keepdims=True)"),
         Mistake(lambda l, t, pad_id=0: np.exp(masked(l, t, pad_id, axis=1)),
                 "normalize the logits over the vocabulary (the last axis), not over time"),
         Mistake(lambda l, t, pad_id=0: float(np.exp(_token_nll(l, t)[np.asarray(t) != pad_id].mean())),
@@ -135,7 +154,7 @@ def _causal_mask(q_len: int, k_len: int) -> np.ndarray:
 @EXERCISES.exercise(2, "a causal mask for cached keys")
 def cached_causal_mask(student: Any) -> str:
     """``cached_causal_mask(q_len, k_len)`` -> (q_len, k_len) bool, [i, j] = j <= k_len - q_len + i; ValueError if q_len > k_len."""
-    cases = [Case((4, 4)), Case((1, 5)), Case((3, 7)), Case((2, 3)), Case((1, 1)), Case((5, 3))]
+    cases = [Case((4, 4)), Case((1, 5)), Case((3, 7)), Case((2, 3)), Case((1, 1)), Case((5, 3)), Case((0, 3))]
     ones = lambda q, k: np.ones((q, k), dtype=bool)  # noqa: E731
     mistakes = [
         Mistake(lambda q, k: np.tril(ones(q, k)),
@@ -172,6 +191,21 @@ def _top_p_keep(logits: Any, p: float, descending: bool = True, inclusive: bool 
     keep_sorted = (cum - sorted_w) < p if inclusive else cum < p
     if not unsort:                           # the mistake: the mask left in sorted order
         return keep_sorted
+    keep = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(keep, order, keep_sorted, axis=-1)
+    return keep
+
+
+def _top_p_keep_axis0(logits: Any, p: float) -> np.ndarray:
+    """The mistake: the nucleus chosen with the probabilities normalised over the batch axis."""
+    z = np.asarray(logits, dtype=float)
+    if z.ndim < 2:
+        return _top_p_keep(z, p)
+    probs = np.exp(z - z.max(axis=0, keepdims=True))
+    probs /= probs.sum(axis=0, keepdims=True)
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    sorted_p = np.take_along_axis(probs, order, axis=-1)
+    keep_sorted = (np.cumsum(sorted_p, axis=-1) - sorted_p) < p
     keep = np.zeros(z.shape, dtype=bool)
     np.put_along_axis(keep, order, keep_sorted, axis=-1)
     return keep
@@ -226,6 +260,9 @@ def top_p_filter(student: Any) -> str:
                 _SORTED_ORDER_HINT),
         Mistake(lambda z, p: np.where(_top_p_keep(z, p, unsort=False), _sorted_logits(z), -np.inf),
                 _SORTED_ORDER_HINT),
+        Mistake(lambda z, p: np.where(_top_p_keep_axis0(z, p), np.asarray(z, dtype=float), -np.inf),
+                "you took the softmax (or the sort, or the cumulative sum) over the batch axis: each row is "
+                "its own distribution over the vocabulary, so work along the last axis (axis=-1)"),
         Mistake(lambda z, p: filtered(z, p, fill=0.0),
                 "set the removed logits to -inf: a logit of 0 still has a probability after the softmax"),
         Mistake(lambda z, p: np.where(_top_p_keep(z, p), _softmax(z), 0.0),
@@ -270,6 +307,14 @@ def _longest_match(word: str, merges: Sequence[tuple[str, str]]) -> list[str]:
     return out
 
 
+def _str_replace(word: str, merges: Sequence[tuple[str, str]]) -> list[str]:
+    """The merges done on a space-joined string with ``str.replace``: a pair can match across symbols."""
+    text = " ".join(list(word) + ["</w>"])
+    for a, b in merges:
+        text = text.replace(f"{a} {b}", a + b)
+    return text.split(" ")
+
+
 _MERGES = [("s", "</w>"), ("e", "s</w>"), ("c", "h"), ("o", "o"), ("b", "c"), ("a", "b"), ("t", "e"),
            ("ch", "es</w>"), ("o", "w"), ("te", "a")]
 
@@ -277,7 +322,8 @@ _MERGES = [("s", "</w>"), ("e", "s</w>"), ("c", "h"), ("o", "o"), ("b", "c"), ("
 @EXERCISES.exercise(4, "encode a new word with BPE")
 def bpe_encode(student: Any) -> str:
     """``bpe_encode(word, merges)`` -> list of tokens: characters + '</w>', merges applied in order to every occurrence."""
-    cases = [Case((w, _MERGES)) for w in ("teaches", "cows", "oooo", "abc", "book", "x")]
+    # "abch" and "boow": a merged symbol ("ch", "oo") ends or starts with a letter of a later pair
+    cases = [Case((w, _MERGES)) for w in ("teaches", "cows", "oooo", "abc", "book", "x", "abch", "boow", "")]
     cases.append(Case(("dogs", [("d", "o"), ("do", "g"), ("g", "s"), ("dog", "s</w>"), ("s", "</w>")])))
     mistakes = [
         Mistake(lambda w, m: _bpe_encode(w, m, end=False),
@@ -286,6 +332,9 @@ def bpe_encode(student: Any) -> str:
                 "apply the merges in the order they were learned (first learned, first applied)"),
         Mistake(lambda w, m: _bpe_encode(w, m, first_only=True),
                 "each merge applies to *every* occurrence of its pair in the word, not only the first"),
+        Mistake(_str_replace,
+                "merges done with str.replace on a space-joined string match across symbols: in 'b oo w', "
+                "the pair ('o', 'w') matches the end of the symbol 'oo'. Compare whole symbols, pair by pair"),
         Mistake(_longest_match,
                 "that is greedy longest-match (WordPiece style); BPE replays the merges one by one, in order"),
         Mistake(lambda w, m: " ".join(_bpe_encode(w, m)), "return a list of tokens, not one string"),

@@ -80,6 +80,7 @@ def _return_cases() -> list[Case]:
         dones[-1] = True
         cases.append(Case((rewards, dones, gamma)))
     cases.append(Case(([1.0, 2.0, 3.0, 4.0], [True, True, True, True], 0.9)))
+    cases.append(Case(([], [], 0.9)))                                    # an empty buffer: no returns
     return cases
 
 
@@ -189,10 +190,7 @@ def q_learning_update(student: Any) -> str:
         Mistake(lambda *a: _q_update(*a, sign=-1.0), "sign: move *towards* the target, Q + alpha * (target - Q)"),
     ]
 
-    def run(*a: Any) -> Any:
-        return student(*_copied(a))
-
-    return compare_with_reference(run, _q_learning_update, cases, mistakes, name="q_learning_update",
+    return compare_with_reference(student, _q_learning_update, cases, mistakes, name="q_learning_update",
                                   rtol=1e-6, atol=1e-9)
 
 
@@ -305,4 +303,69 @@ def epsilon_greedy_probs(student: Any) -> str:
                 "1 - ε to the greedy action"),
     ]
     return compare_with_reference(student, _eps_probs, _eps_cases(), mistakes, name="epsilon_greedy_probs",
+                                  rtol=1e-6, atol=1e-9)
+
+
+# --- Exercise 5 ------------------------------------------------------------------------------
+
+def _ppo(log_new, log_old, adv, eps, *, ratio="exp", combine="min", reduce="mean", sign=1.0):
+    log_new, log_old, adv = (np.asarray(v, dtype=float) for v in (log_new, log_old, adv))
+    if ratio == "exp":
+        rho = np.exp(log_new - log_old)
+    elif ratio == "inverted":
+        rho = np.exp(log_old - log_new)
+    elif ratio == "divided":  # log-probabilities divided, as if they were probabilities
+        rho = log_new / log_old
+    else:  # the difference of log-probabilities, without exp
+        rho = log_new - log_old
+    unclipped, clipped = rho * adv, np.clip(rho, 1.0 - eps, 1.0 + eps) * adv
+    per_step = {"min": np.minimum(unclipped, clipped), "max": np.maximum(unclipped, clipped),
+                "unclipped": unclipped, "clipped": clipped}[combine]
+    return sign * float(per_step.mean() if reduce == "mean" else per_step.sum())
+
+
+def _ppo_objective(log_probs_new, log_probs_old, advantages, clip_epsilon):
+    return _ppo(log_probs_new, log_probs_old, advantages, clip_epsilon)
+
+
+def _ppo_cases() -> list[Case]:
+    rng = np.random.default_rng(1105)
+    cases = []
+    for n, eps, spread in [(8, 0.2, 0.5), (12, 0.1, 0.3), (6, 0.3, 0.8), (10, 0.2, 0.05)]:
+        log_old = np.log(rng.uniform(0.05, 0.9, size=n))
+        log_new = log_old + rng.normal(0.0, spread, size=n)          # ratios inside and outside [1 - ε, 1 + ε]
+        adv = rng.normal(size=n)
+        adv[0], adv[1] = 1.5, -1.5                                   # one positive, one negative advantage ...
+        log_new[0], log_new[1] = log_old[0] + 0.6, log_old[1] - 0.6  # ... each with a ratio far outside the clip
+        cases.append(Case((log_new, log_old, adv, eps)))
+    cases.append(Case((np.log([0.5, 0.2]), np.log([0.5, 0.2]), np.array([1.0, -2.0]), 0.2)))   # same policy: ρ = 1
+    return cases
+
+
+@EXERCISES.exercise(5, "PPO's clipped surrogate objective")
+def ppo_clip_objective(student: Any) -> str:
+    """``ppo_clip_objective(log_probs_new, log_probs_old, advantages, clip_epsilon)`` -> mean of min(ρA, clip(ρ)A)."""
+    def v(**kw: Any) -> Any:
+        return lambda ln, lo, a, e: _ppo(ln, lo, a, e, **kw)
+
+    mistakes = [
+        Mistake(v(combine="unclipped"), "no clipping: that is the plain importance-weighted surrogate mean(ρ·A); "
+                "PPO takes min(ρ·A, clip(ρ, 1 - ε, 1 + ε)·A) so that one batch cannot push ρ far from 1"),
+        Mistake(v(combine="clipped"), "the min is missing: with clip(ρ)·A alone, a step that made an action with "
+                "A < 0 *more* likely (ρ > 1 + ε) would be clipped away instead of penalised; take "
+                "min(ρ·A, clip(ρ, 1 - ε, 1 + ε)·A)"),
+        Mistake(v(combine="max"), "max instead of min: PPO's objective is a pessimistic bound, "
+                "min(ρ·A, clip(ρ, 1 - ε, 1 + ε)·A)"),
+        Mistake(v(ratio="inverted"), "the ratio is upside down: ρ = π_new / π_old = exp(log π_new - log π_old)"),
+        Mistake(v(ratio="divided"), "the inputs are log-probabilities: the probability ratio is "
+                "exp(log_probs_new - log_probs_old), not log_probs_new / log_probs_old"),
+        Mistake(v(ratio="difference"), "exp is missing: ρ = exp(log_probs_new - log_probs_old) is a ratio of "
+                "probabilities, 1 when the policies agree"),
+        Mistake(v(sign=-1.0), "you returned the loss, -objective: this exercise asks for the objective PPO "
+                "maximises (an optimiser then minimises its negative)"),
+        Mistake(v(reduce="sum"), "average over the batch (mean), not the sum"),
+        Mistake(v(combine="clipped", sign=-1.0), "you returned minus the clipped term only: the objective is "
+                "+mean(min(ρ·A, clip(ρ, 1 - ε, 1 + ε)·A))"),
+    ]
+    return compare_with_reference(student, _ppo_objective, _ppo_cases(), mistakes, name="ppo_clip_objective",
                                   rtol=1e-6, atol=1e-9)

@@ -216,7 +216,10 @@ def _gaussian_kl(mq: Any, lvq: Any, mp: Any, lvp: Any) -> np.ndarray:
 
 def _kl_cases() -> list[Case]:
     rng = np.random.default_rng(1204)
-    cases = []
+    # First, positive log-variances: there, taking log_var for the variance gives finite (wrong) numbers,
+    # so that mistake is recognised by name instead of surfacing as NaN.
+    cases = [Case((rng.normal(0, 1, (3, 4)), rng.uniform(0.2, 1.5, (3, 4)), rng.normal(0, 1, (3, 4)),
+                   rng.uniform(0.2, 1.5, (3, 4))))]
     for batch, latent in ((4, 3), (5, 2), (3, 6)):
         args = (rng.normal(0, 1, (batch, latent)), rng.normal(0, 0.7, (batch, latent)),
                 rng.normal(0, 1, (batch, latent)), rng.normal(0, 0.7, (batch, latent)))
@@ -249,6 +252,13 @@ def gaussian_kl(student: Any) -> str:
                                                         + (lvq + (mq - mp) ** 2) / lvp - 1, axis=-1)),
                 "the inputs are *log*-variances: the variance is exp(log_var), and log(var_p / var_q) = "
                 "log_var_p - log_var_q"),
+        Mistake(f(lambda mq, lvq, mp, lvp: 0.5 * np.sum(lvp - lvq + (lvq + (mq - mp) ** 2) / lvp - 1, axis=-1)),
+                "you used the log-variances as variances in (var_q + (mu_q - mu_p)^2) / var_p: the variance "
+                "is exp(log_var)"),
+        Mistake(f(lambda mq, lvq, mp, lvp: 0.5 * np.sum(np.log(np.abs(lvp) + 1e-300) - np.log(np.abs(lvq) + 1e-300)
+                                                        + (np.exp(lvq) + (mq - mp) ** 2) / np.exp(lvp) - 1, axis=-1)),
+                "you took log(log_var_p / log_var_q): the inputs are already logarithms, so "
+                "log(var_p / var_q) = log_var_p - log_var_q"),
         Mistake(f(lambda mq, lvq, mp, lvp: 0.5 * np.sum(lvp - lvq + (np.exp(lvq) + (mq - mp) ** 2) / np.exp(lvp) - 1)),
                 "return one KL per row, shape (batch,): sum over the latent axis only (axis=-1)"),
         Mistake(f(lambda mq, lvq, mp, lvp: 0.5 * np.sum(lvp - lvq + np.exp(lvq) / np.exp(lvp) + (mq - mp) ** 2 - 1,

@@ -124,6 +124,9 @@ def _dp_aggregate(per_example_grads: Any, clip_norm: float, noise: Any, *, clip:
         clipped = _scale_each(grads, np.minimum(1.0, clip_norm / np.maximum(_norms(grads), 1e-12)))
     elif clip == "normalise":
         clipped = _scale_each(grads, clip_norm / np.maximum(_norms(grads), 1e-12))
+    elif clip == "sum_of_norms":  # ‖gᵢ‖ taken as the sum of the tensors' norms, not the norm of the whole
+        total = sum(_norms([g]) for g in grads)
+        clipped = _scale_each(grads, np.minimum(1.0, clip_norm / np.maximum(total, 1e-12)))
     elif clip == "tensor":
         clipped = [_scale_each([g], np.minimum(1.0, clip_norm / np.maximum(_norms([g]), 1e-12)))[0] for g in grads]
     else:
@@ -167,6 +170,10 @@ def dp_aggregate(student: Any) -> str:
                 "you clipped each tensor by its own norm: clip an example's gradient as a whole, by the norm "
                 "over *all* its tensors, ‖gᵢ‖ = sqrt(Σ over tensors of Σ gᵢ²) — that whole vector is what "
                 "one example can change, so that is what the sensitivity bound C is about"),
+        Mistake(lambda g, c, z: _dp_aggregate(g, c, z, clip="sum_of_norms"),
+                "you added up the tensors' norms: an example's norm is the global norm over all its tensors, "
+                "sqrt(Σ over tensors of Σ gᵢ²), not Σ over tensors of ‖gᵢ‖ (which is larger, so you clipped "
+                "too much)"),
         Mistake(lambda g, c, z: _dp_aggregate(g, c, z, clip="normalise"),
                 "you rescaled every example to norm C: clipping only shrinks gradients longer than C, "
                 "scale = min(1, C / ‖gᵢ‖)"),
@@ -285,8 +292,8 @@ def _ig_cases() -> list[Case]:
 
 
 @EXERCISES.exercise(4, "integrated gradients as a Riemann sum")
-def integrated_gradients(student: Any) -> str:
-    """``integrated_gradients(grad_fn, x, baseline, steps)`` -> (x − x')·(1/m)·Σₖ₌₁..ₘ ∇f(x' + (k/m)(x − x'))."""
+def riemann_integrated_gradients(student: Any) -> str:
+    """``riemann_integrated_gradients(grad_fn, x, baseline, steps)`` -> (x − x')·(1/m)·Σₖ₌₁..ₘ ∇f(x' + (k/m)(x − x'))."""
     mistakes = [
         Mistake(lambda g, x, b, m: _ig(g, x, b, m, factor="none"),
                 "the factor (x − baseline) is missing: you returned the average gradient along the path; "
@@ -314,4 +321,4 @@ def integrated_gradients(student: Any) -> str:
                 "you summed the m gradients without dividing by m: the integral over α ∈ [0, 1] is the "
                 "*average* gradient along the path"),
     ]
-    return compare_with_reference(student, _ig, _ig_cases(), mistakes, name="integrated_gradients")
+    return compare_with_reference(student, _ig, _ig_cases(), mistakes, name="riemann_integrated_gradients")

@@ -175,13 +175,15 @@ def softmax_t(student: Any) -> str:
 # --- Exercise 5: one Adam step ----------------------------------------------------------------
 
 def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, *, correct=True, eps_inside=False,
-          t_shift=0, square=True, sign=-1.0, swap=False, keras_eps=False):
+          t_shift=0, square=True, sign=-1.0, swap=False, keras_eps=False, v_beta1=False, abs_g=None):
     w, g, m, v = (np.asarray(a, dtype=float) for a in (w, g, m, v))
     m = (1 - beta1) * m + beta1 * g if swap else beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * (g * g if square else g)
+    v = beta2 * v + (1 - beta2) * (np.abs(g) if abs_g else g * g if square else g)
     tt = t + t_shift
-    m_hat, v_hat = (m / (1 - beta1 ** tt), v / (1 - beta2 ** tt)) if correct else (m, v)
+    m_hat, v_hat = (m / (1 - beta1 ** tt), v / (1 - (beta1 if v_beta1 else beta2) ** tt)) if correct else (m, v)
     step = m_hat / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps)
+    if abs_g == "no sqrt":      # v from |g| used as is, like an RMS without the square
+        step = m_hat / (v_hat + eps)
     if keras_eps:     # Keras: lr_t = lr·sqrt(1 - beta2^t)/(1 - beta1^t), w -= lr_t·m / (sqrt(v) + eps)
         step = np.sqrt(1 - beta2 ** tt) / (1 - beta1 ** tt) * m / (np.sqrt(v) + eps)
     return (w + sign * lr * step, m, v)
@@ -200,6 +202,7 @@ def adam_step(student: Any) -> str:
         Case((_W, _G, _M, _V, 5), {"lr": 0.01}),
         Case((_W, _G, _M, _V, 100)),
         Case((_W, _G * 1e-3, _M * 1e-3, _V * 1e-6, 3), {"lr": 0.05, "eps": 0.1}),
+        Case((_W, _G, _M, _V, 4), {"lr": 0.01, "beta1": 0.5, "beta2": 0.9}),   # every parameter honoured
     ]
     mistakes = [
         Mistake(lambda *a, **k: _adam(*a, **k, correct=False), "no bias correction: divide m by (1 - beta1^t) "
@@ -215,6 +218,12 @@ def adam_step(student: Any) -> str:
                 "sqrt(v_hat). The two differ only by where eps sits, which shows when eps is not tiny next to "
                 "sqrt(v_hat), as in the case with eps=0.1"),
         Mistake(lambda *a, **k: _adam(*a, **k, square=False), "v averages the *squared* gradient g², not g"),
+        Mistake(lambda *a, **k: _adam(*a, **k, abs_g="sqrt"), "v averages the *squared* gradient g², not |g|: "
+                "v = beta2·v + (1 - beta2)·g², and the step divides by its square root"),
+        Mistake(lambda *a, **k: _adam(*a, **k, abs_g="no sqrt"), "v averages the *squared* gradient g², not |g|: "
+                "v = beta2·v + (1 - beta2)·g², and the step divides by sqrt(v_hat) + eps"),
+        Mistake(lambda *a, **k: _adam(*a, **k, v_beta1=True), "v's bias correction uses beta2, its own decay "
+                "rate: v_hat = v / (1 - beta2^t), not 1 - beta1^t"),
         Mistake(lambda *a, **k: _adam(*a, **k, sign=1.0), "the step goes *against* the gradient: w - lr · ..."),
         Mistake(lambda *a, **k: _adam(*a, **k, swap=True), "m = beta1·m + (1 - beta1)·g: beta1 weighs the old "
                 "average, (1 - beta1) the new gradient"),
@@ -262,6 +271,8 @@ def training_days(student: Any) -> str:
     mistakes = [
         Mistake(lambda n, d, g, p, u: 2 * n * d / (g * p * u) / 86400, "2·N·D counts only the forward pass; "
                 "training adds the backward pass (about twice the forward): 6·N·D"),
+        Mistake(lambda n, d, g, p, u: 8 * n * d / (g * p * u) / 86400, "8·N·D adds a second forward pass "
+                "(activation recomputation); the exercise's rule is 6·N·D: 2·N·D forward, 4·N·D backward"),
         Mistake(lambda n, d, g, p, u: 6 * n * d / (g * p) / 86400, "GPUs never run at their peak: divide by "
                 "the utilization too (the fraction of peak FLOP/s actually reached)"),
         Mistake(lambda n, d, g, p, u: 6 * n * d / (g * p * u), "that is in seconds: divide by 86,400 for days"),

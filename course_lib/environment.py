@@ -10,13 +10,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import re
 import subprocess
 import sys
 import warnings
 from typing import Any
 
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
-COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29", "tensorboard": "tensorboard>=2.16"}  # installed only if missing
+COLAB_EXTRAS = {"gymnasium": "gymnasium>=1.0", "tensorboard": "tensorboard>=2.19"}  # installed only if missing
+#: The lowest Keras the course supports (pyproject.toml, requirements-lowest.txt): 3.14 is the first
+#: release with the known ``safe_mode`` bypasses fixed. On Colab an older Keras is upgraded, alone.
+MIN_KERAS = "3.14"
+MIN_TENSORFLOW = "2.19"  # the lowest TensorFlow `make compat` tests (Colab's runtime from July 2025)
 REPLICAS_VARIABLE = "COURSE_CPU_REPLICAS"  # raises setup_notebook(cpu_replicas=...) to at least this
 
 
@@ -27,7 +32,7 @@ def in_colab() -> bool:
 
 def _quiet_tensorflow() -> None:
     """Set the environment variables that must be in place before TensorFlow loads."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no INFO/WARNING/ERROR lines from TF's C++ core
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no INFO/WARNING lines; errors (e.g. why no GPU) still show
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same float results as without oneDNN
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "tensorflow" in sys.modules:
@@ -43,6 +48,43 @@ def _install_colab_extras() -> list[str]:
     if missing:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
     return missing
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """``"3.10.0"`` -> ``(3, 10, 0)``; the leading digits of each part count (``"0rc1"`` -> 0), a
+    local part (``+cu12``) is dropped and the first part without a leading digit ends the version."""
+    parts = []
+    for piece in text.split("+")[0].split("."):
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts)
+
+
+def keras_needs_upgrade(installed: str | None, minimum: str = MIN_KERAS) -> bool:
+    """Whether the installed Keras version is missing or older than ``minimum``."""
+    return installed is None or _version_tuple(installed) < _version_tuple(minimum)
+
+
+def _upgrade_colab_keras() -> str | None:
+    """On Colab, upgrade Keras alone (never TensorFlow) when it is older than :data:`MIN_KERAS`.
+
+    Must run before Keras is imported. Returns a note of what was done, or None.
+    """
+    from importlib import metadata
+
+    try:
+        installed: str | None = metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        installed = None
+    if not keras_needs_upgrade(installed):
+        return None
+    if "keras" in sys.modules:
+        return (f"Keras {installed} is older than the course's minimum {MIN_KERAS} and is already imported: "
+                f"run `pip install -q 'keras>={MIN_KERAS},<4'`, restart the session and run this cell again")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"keras>={MIN_KERAS},<4"], check=True)
+    return f"keras {installed} -> {metadata.version('keras')} (TensorFlow left as installed)"
 
 
 def set_seed(seed: int) -> None:
@@ -148,6 +190,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     cpu_replicas = replicas_from_environment(cpu_replicas)
     _quiet_tensorflow()
     installed = _install_colab_extras() if in_colab() else []
+    keras_note = _upgrade_colab_keras() if in_colab() else None
 
     import tensorflow as tf
 
@@ -167,6 +210,11 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
         report["seed"] = f"{seed} (op determinism on)"
         if installed:
             report["installed on Colab"] = ", ".join(installed)
+        if keras_note:
+            report["keras upgraded"] = keras_note
+        if _version_tuple(tf.__version__) < _version_tuple(MIN_TENSORFLOW):
+            report["warning"] = (f"TensorFlow {tf.__version__} is older than {MIN_TENSORFLOW}, the lowest version "
+                                 "the course is tested with: some cells may fail")
         width = max(len(k) for k in report)
         for key, value in report.items():
             print(f"{key:<{width}} : {value}")

@@ -245,3 +245,44 @@ def dense_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
             raise ValueError(f"Dense layer {layer.name!r} has no bias (use_bias=False)")
         pairs.append((np.asarray(layer.kernel.numpy()), np.asarray(layer.bias.numpy())))
     return pairs
+
+
+def plot_decision_boundaries(
+    models: Mapping[str, Any], x: Any, y: Any, title: str | None = None, resolution: int = 150, show: bool = True
+) -> Any:
+    """One panel per binary classifier: where it predicts class 1 (shaded) over 2-D points ``x``.
+
+    Each model maps points of shape ``(n, 2)`` to one logit per point (class 1 where the logit is
+    positive); the points are drawn coloured by their label ``y`` (0 or 1).
+
+    Raises:
+        ValueError: if ``models`` is empty, ``x`` is not of shape (n, 2), ``y`` does not have one
+            label per point, or ``resolution`` is not an int >= 2.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("expected models to be a non-empty dict {name: model}")
+    x = np.asarray(x, dtype="float32")
+    if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
+        raise ValueError(f"expected x of shape (n, 2) with n >= 1, got {x.shape}")
+    y = np.asarray(y).reshape(-1)
+    if y.shape != (len(x),):
+        raise ValueError(f"expected one label per point ({len(x)}), got shape {np.shape(y)}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"expected resolution to be an int >= 2, got {resolution!r}")
+    pad = 0.5
+    g0, g1 = np.meshgrid(np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, resolution),
+                         np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, resolution))
+    grid = np.stack([g0.ravel(), g1.ravel()], axis=1).astype("float32")
+    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3.2), squeeze=False)
+    for ax, (name, model) in zip(axes[0], models.items()):
+        logits = np.asarray(model.predict(grid, verbose=0) if hasattr(model, "predict") else model(grid))
+        ax.contourf(g0, g1, (logits.reshape(g0.shape) > 0).astype(float), levels=[-0.5, 0.5, 1.5],
+                    colors=["#dde8f5", "#f7e0cc"])
+        ax.scatter(x[:, 0], x[:, 1], c=np.where(y > 0.5, "tab:orange", "tab:blue"), s=8)
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title or "")
+    return _finish(fig, show)

@@ -62,7 +62,7 @@ PREREQUISITES: dict[str, tuple[str, ...]] = {
     "12": ("09", "10", "11"),
     "13": ("04",),
     "14": ("13",),
-    "15": ("05", "13"),
+    "15": ("13",),          # trains dense networks with chapter 13's distributed loop; no CNN
     "16": ("12", "14", "15"),
 }
 

@@ -36,3 +36,20 @@ def assert_rejects(checker: Any, wrong: Any, hint: str) -> None:
 
     result = checker.evaluate(wrong)
     assert result.status == FAILED and hint in result.message, result.message
+
+
+def chapters() -> list[str]:
+    """The chapters' notebook names (``00_getting_started``, ...), sorted."""
+    return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def chapter_exercises(chapter: str) -> dict[str, Any]:
+    """The :class:`~course_lib.exercises.Exercise` objects of ``course_lib/checks_NN.py``, by name."""
+    import importlib
+
+    from course_lib.exercises import Exercise
+
+    module = importlib.import_module(f"course_lib.checks_{chapter[:2]}")
+    found = {name: obj for name, obj in vars(module).items() if isinstance(obj, Exercise)}
+    assert found, f"course_lib/checks_{chapter[:2]}.py declares no exercises"
+    return found

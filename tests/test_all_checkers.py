@@ -2,22 +2,13 @@
 solution passes and the untouched stub reports "not attempted" (the mistakes each checker
 recognises are tested chapter by chapter in tests/test_checks_NN.py)."""
 
-import importlib
-from pathlib import Path
-
 import pytest
-from nbutils import ROOT, load_tagged
+from nbutils import chapter_exercises as _exercises
+from nbutils import chapters, load_tagged
 
-from course_lib.exercises import NOT_ATTEMPTED, PASSED, Exercise
+from course_lib.exercises import NOT_ATTEMPTED, PASSED
 
-CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-
-
-def _exercises(chapter):
-    module = importlib.import_module(f"course_lib.checks_{chapter[:2]}")
-    found = {name: obj for name, obj in vars(module).items() if isinstance(obj, Exercise)}
-    assert found, f"course_lib/checks_{chapter[:2]}.py declares no exercises"
-    return found
+CHAPTERS = chapters()
 
 
 CASES = [(chapter, name) for chapter in CHAPTERS for name in sorted(_exercises(chapter))]

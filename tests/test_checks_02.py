@@ -85,6 +85,9 @@ def test_dense_forward_hint_names_the_activation():
         (lambda t, p: np.sqrt(np.mean((t - p) ** 2)), "RMSE"),
         (lambda t, p: np.mean(t - p) ** 2, "*before* averaging"),
         (lambda t, p: np.mean((t - p) ** 2, axis=-1), "return one number"),
+        (lambda t, p: 0.5 * np.mean((t - p) ** 2), "you halved it"),
+        (lambda t, p: np.mean((t - p) ** 2) / 2, "you halved it"),
+        (lambda t, p: np.mean(np.sum((t - p) ** 2, axis=-1)), "summed over the last axis"),
     ],
 )
 def test_mse_rejects(wrong, hint):
@@ -124,10 +127,25 @@ def _pick(m, y):
         (lambda y, z: -np.mean(_log_softmax(z)[:, y]), "np.arange(len(labels))"),
         (lambda y, z: -np.mean(_pick(_log_softmax(z, axis=0), y)), "axis=0"),
         (lambda y, z: -np.mean(np.eye(z.shape[1])[y] * _log_softmax(z)), "averaged over the classes"),
+        (lambda y, z: -np.mean(_pick(z - z.max() - np.log(np.exp(z - z.max()).sum(axis=-1, keepdims=True)), y)),
+         "whole batch's maximum"),
     ],
 )
 def test_cross_entropy_rejects(wrong, hint):
     _expect(checks.cross_entropy, wrong, hint)
+
+
+def test_softmax_rejects_underflow_of_all_negative_rows():
+    def shift_by_zero_when_negative(z):  # subtracts max(z, 0): fine for large logits, not for very negative ones
+        e = np.exp(z - np.maximum(z.max(axis=-1, keepdims=True), 0))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    _expect(checks.softmax, shift_by_zero_when_negative, "exp(-1000) underflows")
+
+
+def test_cross_entropy_true_class_far_below_is_finite():
+    assert np.isclose(checks._cross_entropy(np.array([0]), np.array([[-1000.0, 0.0, 5.0]])),
+                      1005 + np.log1p(np.exp(-5)))
 
 
 def test_cross_entropy_accepts_keras():

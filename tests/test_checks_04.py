@@ -8,7 +8,7 @@ import pytest
 from nbutils import assert_rejects as _rejects, load_tagged
 
 from course_lib import checks_04 as checks
-from course_lib.exercises import FAILED
+from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("04_optimization")
 STUBS = load_tagged("04_optimization", tag="exercise", folder="notebooks")
@@ -55,6 +55,13 @@ def _keras_momentum(w, g, v, lr, mu, nesterov=False):
         (lambda w, g, v, lr, mu, nesterov=False: _keras_momentum(w, g, v, lr, mu), "with nesterov=True"),
         (lambda w, g, v, lr, mu, nesterov=False: _keras_momentum(w, g, v, lr, mu, True), "with nesterov=False"),
         (lambda w, g, v, lr, mu, nesterov=False: w + mu * v - lr * g, "return the tuple (w, velocity)"),
+        # momentum written as a moving average (issue 13), in PyTorch's and in Keras' sign convention
+        (lambda w, g, v, lr, mu, nesterov=False: (w - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g),
+         "moving *average*"),
+        (lambda w, g, v, lr, mu, nesterov=False: (w + mu * v - (1 - mu) * lr * g, mu * v - (1 - mu) * lr * g),
+         "drop the (1 - momentum) factor"),
+        # a flipped update sign
+        (lambda w, g, v, lr, mu, nesterov=False: (w - (mu * v - lr * g), mu * v - lr * g), "moved uphill"),
     ],
 )
 def test_sgd_momentum_step_rejects(wrong, hint):
@@ -95,6 +102,30 @@ def test_adam_step_rejects(kw, hint):
     _rejects(checks.adam_step, lambda *args: _adam(*args, **kw), hint)
 
 
+def _adam_independent(w, g, m, v, t, lr, b1, b2, eps, v_of=lambda g: g * g, v_corr=None, sign=1.0):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * v_of(g)
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - (b2 if v_corr is None else v_corr(b1, b2)) ** t)
+    return w - sign * lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@pytest.mark.parametrize(
+    "kw, hint",
+    [
+        ({"v_corr": lambda b1, b2: b1}, "not 1 - beta1**t"),
+        ({"v_of": np.abs}, "not |g|"),
+        ({"sign": -1.0}, "update sign is flipped"),
+    ],
+)
+def test_adam_step_rejects_issue_13_mistakes(kw, hint):
+    _rejects(checks.adam_step, lambda *args: _adam_independent(*args, **kw), hint)
+
+
+def test_adam_independent_reference_passes():
+    assert checks.adam_step.evaluate(_adam_independent).status == PASSED
+
+
 def test_adam_step_rejects_swapped_betas_and_wrong_shapes():
     _rejects(checks.adam_step, lambda w, g, m, v, t, lr, b1, b2, eps: _adam(w, g, m, v, t, lr, 1 - b1, 1 - b2, eps),
              "wrong way round")
@@ -133,6 +164,11 @@ def _cos(**kw):
         (_cos(floor="none"), "ignored alpha"),
         (_cos(total_decay=True), "after* the warmup"),
         (lambda s, p, w, d, a=0.0: p, "expected"),
+        # cosine vs linear decay, and integer division in the warm-up (issue 13)
+        (lambda s, p, w, d, a=0.0: p * s / w if s < w else p * (a + (1 - a) * (1 - min(s - w, d) / d)),
+         "*linear* decay"),
+        (lambda s, p, w, d, a=0.0: p * (s // w) if s < w else checks._cosine_schedule(s, p, w, d, a),
+         "integer division"),
     ],
 )
 def test_cosine_schedule_rejects(wrong, hint):

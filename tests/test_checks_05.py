@@ -6,7 +6,7 @@ from nbutils import load_tagged
 from numpy.lib.stride_tricks import sliding_window_view
 
 from course_lib import checks_05 as checks
-from course_lib.exercises import FAILED
+from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("05_convolutional_networks")
 
@@ -45,37 +45,48 @@ def test_conv1d_rejects(wrong, hint):
     assert result.status == FAILED and hint in result.message, result.message
 
 
-# --- Exercise 2: conv_output_size -------------------------------------------------------------
+# --- Exercise 2: receptive_field --------------------------------------------------------------
 
-def _size(n, k, padding, s=1, d=1, same=None, core=None):
-    if padding == "same":
-        return same(n, k, s, d) if same else -(-n // s)
-    p = 0 if padding == "valid" else padding
-    return core(n, k, p, s, d) if core else (n + 2 * p - d * (k - 1) - 1) // s + 1
+def _rf(layers, jump=True, dil=True, jump_first=False, km1=True):
+    r, j = 1, 1
+    for layer in layers:
+        k, s, d = (tuple(layer) + (1,))[:3]
+        if jump_first:
+            j *= s
+        r += (d if dil else 1) * (k - 1 if km1 else k) * (j if jump else 1)
+        if not jump_first:
+            j *= s
+    return r
+
+
+def _rf_backwards(layers):
+    """Correct too: from the top down, r ← s·(r − 1) + d·(k − 1) + 1."""
+    r = 1
+    for k, s, d in reversed([(tuple(layer) + (1,))[:3] for layer in layers]):
+        r = s * (r - 1) + d * (k - 1) + 1
+    return r
+
+
+def test_receptive_field_accepts_the_top_down_recursion():
+    assert checks.receptive_field.evaluate(_rf_backwards).status == PASSED
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, core=lambda n, k, p, s, d: (n + 2 * p - d * (k - 1) - 1) // s),
-         "forgot the + 1"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, core=lambda n, k, p, s, d: (n + 2 * p - d * (k - 1) - 1) / s + 1),
-         "take the floor"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, 1), "dilation is ignored"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, same=lambda n, k, s, d: _size(n, k, (k - 1) // 2, s, d)),
-         "defined by its result"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, same=lambda n, k, s, d: _size(n, k, 0, s, d)),
-         "like 'valid'"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, same=lambda n, k, s, d: n), "not n"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, same=lambda n, k, s, d: n // s), "rounds up"),
-        (lambda n, k, p, s=1, d=1: _size(n, k, p, s, d, core=lambda n, k, p, s, d: (n + p - d * (k - 1) - 1) // s + 1),
-         "each* side"),
-        (lambda n, k, p, s=1, d=1: n - k + 1, "like 'valid'"),
-        (lambda n, k, p, s=1, d=1: 7, "expected 26, got 7"),
+        (lambda ls: _rf(ls, jump=False), "the 'jump'"),
+        (lambda ls: _rf(ls, jump_first=True), "does not widen its own"),
+        (lambda ls: _rf(ls, dil=False), "dilation is ignored"),
+        (lambda ls: _rf(ls, km1=False), "(not d·k)"),
+        (lambda ls: int(np.prod([l[0] for l in ls])) if ls else 1, "by addition, not multiplication"),
+        (lambda ls: sum(l[0] for l in ls) if ls else 1, "overlap by one pixel"),
+        (lambda ls: _rf(ls) - 1, "off by one"),
+        (lambda ls: float(_rf(ls)), "return an int"),
+        (lambda ls: _rf(ls) if ls else 0, "start from 1"),
     ],
 )
-def test_conv_output_size_rejects(wrong, hint):
-    result = checks.conv_output_size.evaluate(wrong)
+def test_receptive_field_rejects(wrong, hint):
+    result = checks.receptive_field.evaluate(wrong)
     assert result.status == FAILED and hint in result.message, result.message
 
 
@@ -110,27 +121,51 @@ def test_max_pool2d_rejects(wrong, hint):
     assert result.status == FAILED and hint in result.message, result.message
 
 
-# --- Exercise 4: conv2d_params ----------------------------------------------------------------
+# --- Exercise 4: conv2d_input_grad ------------------------------------------------------------
+
+def _grad(g, w, flip=(slice(None, None, -1), slice(None, None, -1)), swap=True, full=True):
+    kh, kw = w.shape[:2]
+    k = w[flip]
+    k = k.transpose(0, 1, 3, 2) if swap else k
+    pad = [(kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)] if full else [((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2), (0, 0)]
+    win = sliding_window_view(np.pad(g, pad), (kh, kw), axis=(0, 1))
+    return np.einsum("ijouv,uvoc->ijc", win, k)
+
+
+def _tape_grad(g, w):
+    import tensorflow as tf
+
+    h, wd = g.shape[0] + w.shape[0] - 1, g.shape[1] + w.shape[1] - 1
+    x = tf.Variable(np.zeros((1, h, wd, w.shape[2])))
+    with tf.GradientTape() as tape:
+        e = tf.reduce_sum(tf.nn.conv2d(x, w, 1, "VALID") * g[None])
+    return tape.gradient(e, x).numpy()[0]
+
+
+def test_conv2d_input_grad_accepts_the_tape_and_float32():
+    assert checks.conv2d_input_grad.evaluate(_tape_grad).status == PASSED
+    assert checks.conv2d_input_grad.evaluate(lambda g, w: _grad(g, w).astype("float32")).status == PASSED
+
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda kh, kw, ci, co, use_bias=True: kh * kw * ci * co, "also has a bias"),
-        (lambda kh, kw, ci, co, use_bias=True: (kh * kw + 1) * co, "all c_in input channels"),
-        (lambda kh, kw, ci, co, use_bias=True: kh * kw * ci * co + (ci if use_bias else 0), "per *output* channel"),
-        (lambda kh, kw, ci, co, use_bias=True: (kh * kw + 1) * ci * co, "not one per kernel slice"),
-        (lambda kh, kw, ci, co, use_bias=True: (kh * kw * ci + 1) * co, "use_bias=False"),
-        (lambda kh, kw, ci, co, use_bias=True: float((kh * kw * ci + use_bias) * co), "return an int"),
+        (lambda g, w: _grad(g, w, flip=(slice(None), slice(None))), "flip the kernel"),
+        (lambda g, w: _grad(g, w, flip=(slice(None, None, -1), slice(None))), "*both* spatial axes"),
+        (lambda g, w: _grad(g, w, swap=False), "the channels"),
+        (lambda g, w: _grad(g, w, full=False), "'full' correlation"),
+        (lambda g, w: -_grad(g, w), "sign is flipped"),
+        (lambda g, w: 1.01 * _grad(g, w), "values differ"),
     ],
 )
-def test_conv2d_params_rejects(wrong, hint):
-    result = checks.conv2d_params.evaluate(wrong)
+def test_conv2d_input_grad_rejects(wrong, hint):
+    result = checks.conv2d_input_grad.evaluate(wrong)
     assert result.status == FAILED and hint in result.message, result.message
 
 
 def test_student_exception_is_reported_not_raised():
-    def broken(kh, kw, ci, co, use_bias=True):
+    def broken(g, w):
         return undefined_name  # noqa: F821
 
-    result = checks.conv2d_params.evaluate(broken)
+    result = checks.conv2d_input_grad.evaluate(broken)
     assert result.status == FAILED and "NameError" in result.message

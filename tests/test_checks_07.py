@@ -97,8 +97,9 @@ def test_causal_mask_rejects(wrong, hint):
     rejects(checks.causal_mask, wrong, hint)
 
 
-def test_causal_mask_accepts_integers():
-    assert checks.causal_mask.evaluate(lambda n: np.tril(np.ones((n, n), int))).status == PASSED
+def test_causal_mask_rejects_integers():
+    """The exercise asks for a boolean array (issue 13): a 0/1 int mask breaks ~mask and indexing."""
+    rejects(checks.causal_mask, lambda n: np.tril(np.ones((n, n), int)), "the mask must have dtype bool")
 
 
 @pytest.mark.parametrize(

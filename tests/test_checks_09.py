@@ -206,6 +206,9 @@ def _ref(s, p, w, t):
         (lambda s, p, w, t: p * s / w if s < w else p * (t - s) / max(1, t - w), "went negative"),
         (lambda s, p, w, t: p * s / w if s < w else p, "never decays"),
         (lambda s, p, w, t: 0.5 * _ref(s, p, w, t), "expected"),
+        (lambda s, p, w, t: p * (s // w) if s < w else _ref(s, p, w, t), "integer division"),
+        (lambda s, p, w, t: p * s / w if s < w else
+         p * 0.5 * (1 + np.cos(np.pi * min(1.0, (s - w) / (t - w)))), "cosine decay"),
     ],
 )
 def test_warmup_linear_lr_rejects(wrong, hint):

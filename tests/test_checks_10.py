@@ -43,6 +43,18 @@ def _log_of_softmax(logits, targets, pad_id=0):
         return np.exp((nll * real).sum(1) / real.sum(1))
 
 
+def test_sequence_perplexity_rejects_a_batch_wide_shift():
+    def batch_max(logits, targets, pad_id=0):
+        z = np.asarray(logits, float)
+        z = z - z.max()                                   # the whole batch's max, not each row's
+        logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        nll = -np.take_along_axis(logp, np.asarray(targets)[..., None], -1)[..., 0]
+        real = np.asarray(targets) != pad_id
+        return np.exp((nll * real).sum(1) / real.sum(1))
+    with np.errstate(all="ignore"):
+        assert_rejects(checks.sequence_perplexity, batch_max, "each row's own max")
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -124,6 +136,20 @@ def _top_p_sorted_result(z, p):
     return np.where(keep_sorted, np.take_along_axis(np.asarray(z, float), order, -1), -np.inf)
 
 
+def test_top_p_filter_rejects_softmax_over_the_batch():
+    def over_batch(z, p):
+        z = np.asarray(z, float)
+        if z.ndim == 1:
+            return np.where(_keep(z, p), z, -np.inf)
+        probs = np.exp(z - z.max(0)) / np.exp(z - z.max(0)).sum(0)      # axis 0: across the batch
+        order = np.argsort(-probs, -1)
+        s = np.take_along_axis(probs, order, -1)
+        keep = np.zeros(z.shape, bool)
+        np.put_along_axis(keep, order, (np.cumsum(s, -1) - s) < p, -1)
+        return np.where(keep, z, -np.inf)
+    assert_rejects(checks.top_p_filter, over_batch, "batch axis")
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -168,6 +194,13 @@ def _wordpiece(word, merges):
     return out
 
 
+def _replace_on_text(word, merges):            # the typical shortcut: merges as substring replacements
+    text = " ".join(list(word) + ["</w>"])
+    for a, b in merges:
+        text = text.replace(a + " " + b, a + b)
+    return text.split()
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
@@ -175,6 +208,7 @@ def _wordpiece(word, merges):
         (lambda w, m: _encode(w, m, reverse=True), "order they were learned"),
         (lambda w, m: _encode(w, m, first_only=True), "*every* occurrence"),
         (_wordpiece, "longest-match"),
+        (_replace_on_text, "str.replace"),
         (lambda w, m: " ".join(_encode(w, m)), "a list of tokens"),
         (lambda w, m: list(w), "expected"),
     ],

@@ -174,3 +174,43 @@ def test_student_exception_is_reported_not_raised():
 
     result = checks.epsilon_greedy_probs.evaluate(broken)
     assert "NameError" in result.message
+
+
+# --- Exercise 5: ppo_clip_objective -----------------------------------------------------------
+
+def _ppo(ln, lo, a, e, ratio=None, combine=np.minimum, reduce=np.mean, sign=1.0):
+    ln, lo, a = (np.asarray(v, float) for v in (ln, lo, a))
+    rho = np.exp(ln - lo) if ratio is None else ratio(ln, lo)
+    return sign * float(reduce(combine(rho * a, np.clip(rho, 1 - e, 1 + e) * a)))
+
+
+def test_ppo_clip_objective_accepts_tensorflow():
+    import tensorflow as tf
+
+    def ppo_tf(ln, lo, a, e):
+        rho = tf.exp(tf.constant(ln, tf.float64) - tf.constant(lo, tf.float64))
+        a = tf.constant(a, tf.float64)
+        return tf.reduce_mean(tf.minimum(rho * a, tf.clip_by_value(rho, 1 - e, 1 + e) * a))
+
+    assert checks.ppo_clip_objective.evaluate(ppo_tf).status == "passed"
+    assert checks.ppo_clip_objective.evaluate(SOLUTIONS["ppo_clip_objective"]).status == "passed"
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, combine=lambda u, c: u), "no clipping"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, combine=lambda u, c: c), "the min is missing"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, combine=np.maximum), "max instead of min"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, ratio=lambda n, o: np.exp(o - n)), "upside down"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, ratio=lambda n, o: n / o), "not log_probs_new / log_probs_old"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, ratio=lambda n, o: n - o), "exp is missing"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, sign=-1.0), "you returned the loss"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, reduce=np.sum), "not the sum"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e, combine=lambda u, c: c, sign=-1.0), "minus the clipped term"),
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, 0.2), "expected"),                 # ignores clip_epsilon
+        (lambda ln, lo, a, e: _ppo(ln, lo, a, e) + 1e-3, "expected"),
+    ],
+)
+def test_ppo_clip_objective_rejects(wrong, hint):
+    assert_rejects(checks.ppo_clip_objective, wrong, hint)

@@ -101,6 +101,14 @@ def _kl(mq, lvq, mp, lvp):
         (lambda mq, lvq, mp, lvp: np.sum(_kl(mq, lvq, mp, lvp)), "shape (batch,)"),
         (lambda mq, lvq, mp, lvp: 0.5 * np.sum(lvp - lvq + np.exp(lvq - lvp) + (mq - mp) ** 2 - 1, axis=-1),
          "also divided by the prior's variance"),
+        # log-variances used as variances (issue 13), written as a student would: NaN where a log-variance is negative
+        (lambda mq, lvq, mp, lvp: 0.5 * np.sum(np.log(lvp / lvq) + (lvq + (mq - mp) ** 2) / lvp - 1, axis=-1),
+         "*log*-variances"),
+        (lambda mq, lvq, mp, lvp: 0.5 * np.sum(lvp - lvq + (lvq + (mq - mp) ** 2) / lvp - 1, axis=-1),
+         "log-variances as variances"),
+        (lambda mq, lvq, mp, lvp: 0.5 * np.sum(np.log(lvp / lvq) + (np.exp(lvq) + (mq - mp) ** 2) / np.exp(lvp) - 1,
+                                               axis=-1),
+         "already logarithms"),
     ],
 )
 def test_gaussian_kl_rejects(wrong, hint):

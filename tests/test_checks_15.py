@@ -9,7 +9,7 @@ from course_lib import checks_15 as checks
 from course_lib.exercises import FAILED, PASSED
 
 SOLUTIONS = load_tagged("15_responsible_ai")
-NAMES = ["demographic_parity_difference", "dp_aggregate", "fgsm", "integrated_gradients"]
+NAMES = ["demographic_parity_difference", "dp_aggregate", "fgsm", "riemann_integrated_gradients"]
 
 
 def test_solutions_pass_and_global_random_state_is_untouched():
@@ -76,10 +76,17 @@ def _no_division(grads, c, noise):
     return [_scaled(g, np.minimum(1, c / n)).sum(0) + z for g, z in zip(grads, noise)]
 
 
+def _sum_of_norms(grads, c, noise):
+    b = len(grads[0])
+    total = sum(np.sqrt(np.sum(np.reshape(g, (b, -1)) ** 2, axis=1)) for g in grads)   # Σ_t ‖g_i^t‖ (issue 13)
+    return [(_scaled(g, np.minimum(1, c / total)).sum(0) + z) / b for g, z in zip(grads, noise)]
+
+
 @pytest.mark.parametrize(
     "wrong, hint",
     [
         (_per_tensor, "by its own norm"),
+        (_sum_of_norms, "added up the tensors' norms"),
         (_normalised, "only shrinks"),
         (_noise_after_mean, "after averaging"),
         (_no_division, "noisy sum"),
@@ -106,7 +113,7 @@ def test_fgsm_rejects(wrong, hint):
     assert_rejects(checks.fgsm, wrong, hint)
 
 
-# --- Exercise 4: integrated_gradients ----------------------------------------------------------------
+# --- Exercise 4: riemann_integrated_gradients ----------------------------------------------------------------
 
 def _path_grads(grad_fn, x, baseline, alphas):
     return np.asarray(grad_fn(baseline[None] + alphas[:, None] * (x - baseline)[None]))
@@ -134,8 +141,8 @@ def _trapezoid_weights(m):          # the notebook's section 2.2: m + 1 points, 
         (lambda f, x, b, m: (x - b) * _path_grads(f, x, b, np.linspace(0, 1, m + 1)).mean(0), "m + 1 points"),
     ],
 )
-def test_integrated_gradients_rejects(wrong, hint):
-    assert_rejects(checks.integrated_gradients, wrong, hint)
+def test_riemann_integrated_gradients_rejects(wrong, hint):
+    assert_rejects(checks.riemann_integrated_gradients, wrong, hint)
 
 
 def test_an_unrecognised_wrong_list_of_ragged_gradients_is_described_item_by_item():

@@ -107,13 +107,13 @@ def test_softmax_t_rejects(wrong, hint):
 
 # --- Exercise 5 -------------------------------------------------------------------------------
 
-def _adam(correct=True, eps_inside=False, t_shift=0, square=True):
+def _adam(correct=True, eps_inside=False, t_shift=0, square=True, v_beta1=False, abs_g=False, sign=-1.0):
     def fn(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
         m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * (g * g if square else g)
+        v = beta2 * v + (1 - beta2) * (np.abs(g) if abs_g else g * g if square else g)
         tt = t + t_shift
-        mh, vh = (m / (1 - beta1 ** tt), v / (1 - beta2 ** tt)) if correct else (m, v)
-        return w - lr * mh / (np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps), m, v
+        mh, vh = (m / (1 - beta1 ** tt), v / (1 - (beta1 if v_beta1 else beta2) ** tt)) if correct else (m, v)
+        return w + sign * lr * mh / (np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps), m, v
     return fn
 
 
@@ -131,6 +131,9 @@ def _keras_adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
     (_adam(eps_inside=True), "outside the square root"),
     (_adam(square=False), "*squared* gradient"),
     (_keras_adam, "that is Keras' form"),
+    (_adam(v_beta1=True), "its own decay rate"),
+    (_adam(abs_g=True), "not |g|"),
+    (_adam(sign=1.0), "*against* the gradient"),
 ])
 def test_adam_step_rejects(wrong, hint):
     with np.errstate(all="ignore"):
@@ -156,6 +159,7 @@ def test_causal_mask_rejects(wrong, hint):
     (lambda n, d, g, p, u: 6 * n * d / (g * p * u), "in seconds"),
     (lambda n, d, g, p, u: 6 * n * d / (g * p * u) / 3600, "in hours"),
     (lambda n, d, g, p, u: 6 * n * d / (p * u) / 86400, "n_gpus"),
+    (lambda n, d, g, p, u: 8 * n * d / (g * p * u) / 86400, "6·N·D"),
 ])
 def test_training_days_rejects(wrong, hint):
     _rejects(checks.training_days, wrong, hint)

@@ -150,3 +150,26 @@ def test_dense_weights_rejects_bad_input():
         neural.dense_weights(keras.Sequential([keras.Input((3,)), keras.layers.Flatten()]))
     with pytest.raises(ValueError, match="has no bias"):
         neural.dense_weights(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, use_bias=False)]))
+
+
+# --- plot_decision_boundaries ----------------------------------------------------------------------
+
+def test_plot_decision_boundaries_one_panel_per_model():
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], dtype="float32")
+    labels = np.array([0, 1, 1])
+    models = {"x0 > 0.5": lambda g: g[:, 0] - 0.5, "x1 > 0.5": lambda g: g[:, 1] - 0.5}
+    fig = neural.plot_decision_boundaries(models, points, labels, resolution=10, show=False)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["x0 > 0.5", "x1 > 0.5"]
+
+
+def test_plot_decision_boundaries_rejects_bad_input():
+    points = np.zeros((3, 2), dtype="float32")
+    with pytest.raises(ValueError, match="non-empty dict"):
+        neural.plot_decision_boundaries({}, points, [0, 1, 0], show=False)
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        neural.plot_decision_boundaries({"m": lambda g: g[:, 0]}, np.zeros((3, 3)), [0, 1, 0], show=False)
+    with pytest.raises(ValueError, match="one label per point"):
+        neural.plot_decision_boundaries({"m": lambda g: g[:, 0]}, points, [0, 1], show=False)
+    with pytest.raises(ValueError, match="resolution"):
+        neural.plot_decision_boundaries({"m": lambda g: g[:, 0]}, points, [0, 1, 0], resolution=1, show=False)
