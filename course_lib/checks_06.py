@@ -3,7 +3,7 @@
 Usage in the notebook::
 
     from course_lib import checks_06 as checks
-    checks.rnn_step(rnn_step)
+    checks.bptt_grad_U(bptt_grad_U)
 
 The references below are also the course's reference implementations of one step of each cell
 (NumPy, batches as rows); the notebook derives and explains the same equations.
@@ -32,102 +32,158 @@ def _arrays(seed: int, *shapes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
 
 # --- Exercise 1 ------------------------------------------------------------------------------
 
-def reference_rnn_step(x: np.ndarray, h: np.ndarray, W: np.ndarray, U: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``tanh(W x + U h + b)`` for a batch of rows: x (batch, d), h (batch, n), W (n, d), U (n, n)."""
-    return np.tanh(x @ W.T + h @ U.T + b)
+def _bptt_variant(transpose_w: bool = False, bias_twice: bool = False, last_only: bool = False,
+                  no_carry: bool = False, carry_transposed: bool = False, no_tanh_grad: bool = False,
+                  uses_h_t: bool = False, transposed_out: bool = False):
+    """dL/dU of h_t = tanh(W x_t + U h_{t-1} + b), h_0 = 0, given dL/dh_T; variants are typical mistakes."""
+
+    def grad_U(x, W, U, b, dL_dhT):
+        x, W, U, b, dh = (np.asarray(a, dtype=float) for a in (x, W, U, b, dL_dhT))
+        h = np.zeros((x.shape[0], U.shape[0]))
+        states = [h]
+        for t in range(x.shape[1]):  # forward pass, keeping every state
+            a = (x[:, t] @ W if transpose_w else x[:, t] @ W.T) + h @ U.T + b + (b if bias_twice else 0.0)
+            h = np.tanh(a)
+            states.append(h)
+        grad = np.zeros_like(U)
+        delta = dh                                   # dL/dh_t, starting at t = T
+        for t in range(x.shape[1], 0, -1):           # backward pass: t = T, ..., 1
+            da = delta if no_tanh_grad else delta * (1.0 - states[t] ** 2)  # through tanh
+            prev = states[t] if uses_h_t else states[t - 1]
+            grad += prev.T @ da if transposed_out else da.T @ prev         # this step's share of dL/dU
+            if last_only:
+                break
+            if not no_carry:
+                delta = da @ U.T if carry_transposed else da @ U            # dL/dh_{t-1}
+        return grad
+
+    return grad_U
 
 
-def _rnn_cases() -> list[Case]:
+reference_bptt_grad_U = _bptt_variant()
+reference_bptt_grad_U.__doc__ = (
+    "dL/dU by backpropagation through time for h_t = tanh(W x_t + U h_{t-1} + b), h_0 = 0: x (batch, T, d), "
+    "W (n, d), U (n, n), b (n,), dL_dhT (batch, n) -> (n, n), summed over the steps and the batch.")
+
+
+def _bptt_cases() -> list[Case]:
     cases = []
-    for seed, (batch, d, n) in enumerate([(2, 3, 3), (4, 3, 3), (3, 5, 2), (1, 2, 4)]):
-        x, h, W, U, b = _arrays(100 + seed, (batch, d), (batch, n), (n, d), (n, n), (n,))
-        cases.append(Case((x, h, W, U, b)))
+    # (batch, T, d, n): d == n lets an untransposed W run (and be caught); T = 1 gives zero (h_0 = 0)
+    for seed, (batch, T, d, n) in enumerate([(2, 5, 3, 4), (3, 4, 4, 4), (1, 1, 2, 3), (2, 7, 2, 2), (4, 3, 5, 3)]):
+        x, W, U, b, dh = _arrays(110 + seed, (batch, T, d), (n, d), (n, n), (n,), (batch, n))
+        cases.append(Case((x, W, 0.9 * U, b, dh)))
+    x, W, U, b, _ = _arrays(120, (2, 4, 3), (3, 3), (3, 3), (3,), (2, 3))
+    cases.append(Case((x, W, U, b, np.zeros((2, 3)))))           # no upstream gradient: no weight gradient
     return cases
 
 
-@EXERCISES.exercise(1, "one step of a simple RNN")
-def rnn_step(student: Any) -> str:
-    """``rnn_step(x, h, W, U, b)`` -> ``tanh(x @ W.T + h @ U.T + b)``."""
+@EXERCISES.exercise(1, "backpropagation through time by hand: dL/dU")
+def bptt_grad_U(student: Any) -> str:
+    """``bptt_grad_U(x, W, U, b, dL_dhT)`` -> dL/dU (n, n), summed over every step (and the batch)."""
     mistakes = [
-        Mistake(lambda x, h, W, U, b: np.tanh(x @ U.T + h @ W.T + b),
-                "W and U are swapped: W multiplies the input x_t, U the previous state h_{t-1}"),
-        Mistake(lambda x, h, W, U, b: x @ W.T + h @ U.T + b,
-                "the activation is missing: apply tanh to W x_t + U h_{t-1} + b"),
-        Mistake(lambda x, h, W, U, b: np.tanh(x @ W.T + h @ U.T),
-                "the bias b is missing: tanh(W x_t + U h_{t-1} + b)"),
-        Mistake(lambda x, h, W, U, b: np.tanh(x @ W + h @ U + b),
-                "the weights are not transposed: with examples as rows, W x_t is x @ W.T (W has shape (n, d))"),
-        Mistake(lambda x, h, W, U, b: np.tanh(x @ W.T + b),
-                "the previous state is missing: add U h_{t-1}, the recurrence itself"),
-        Mistake(lambda x, h, W, U, b: _sigmoid(x @ W.T + h @ U.T + b),
-                "use tanh, not the sigmoid: the simple RNN's state lies in (-1, 1)"),
-        Mistake(lambda x, h, W, U, b: np.maximum(0, x @ W.T + h @ U.T + b),
-                "use tanh, not ReLU: this chapter's RNN is h_t = tanh(W x_t + U h_{t-1} + b)"),
+        Mistake(_bptt_variant(last_only=True), "only the last step's term: U is used at every step, so BPTT "
+                "sums the contributions of all steps, carrying dL/dh_t back with dL/dh_{t-1} = "
+                "(dL/dh_t * (1 - h_t**2)) @ U"),
+        Mistake(_bptt_variant(no_carry=True), "dL/dh_t is not carried back through time: before the next "
+                "(earlier) step, set delta = (delta * (1 - h_t**2)) @ U"),
+        Mistake(_bptt_variant(carry_transposed=True), "the gradient goes back through U, not U.T: with rows, "
+                "a_t = ... + h_{t-1} @ U.T, so dL/dh_{t-1} = dL/da_t @ U"),
+        Mistake(_bptt_variant(no_tanh_grad=True), "the derivative of tanh is missing: dL/da_t = dL/dh_t * "
+                "(1 - h_t**2) before it reaches U"),
+        Mistake(_bptt_variant(uses_h_t=True), "U multiplies the previous state: step t contributes "
+                "dL/da_t.T @ h_{t-1}, not h_t"),
+        Mistake(_bptt_variant(transposed_out=True), "the result is transposed: U[i, j] links h_{t-1}[j] to "
+                "unit i, so step t contributes dL/da_t.T @ h_{t-1} (shape (n, n), rows = units)"),
+        Mistake(_bptt_variant(transpose_w=True), "the forward pass does not transpose W: with examples as rows, "
+                "W x_t is x_t @ W.T (W has shape (n, d))"),
+        Mistake(_bptt_variant(bias_twice=True), "the bias is added twice in the forward pass: "
+                "h_t = tanh(x_t @ W.T + h_{t-1} @ U.T + b), one b"),
     ]
-    return compare_with_reference(student, reference_rnn_step, _rnn_cases(), mistakes, name="rnn_step")
+    return compare_with_reference(student, reference_bptt_grad_U, _bptt_cases(), mistakes, name="bptt_grad_U")
 
 
 # --- Exercise 2 ------------------------------------------------------------------------------
 
-def _lstm_variant(order: str = "ifco", gate=_sigmoid, cand=np.tanh, use_old_c: bool = False,
-                  swap_return: bool = False, output_gate: bool = True, squash_c: bool = True):
-    def step(x, h, c, kernel, recurrent_kernel, bias):
-        z = x @ kernel + h @ recurrent_kernel + bias
-        blocks = dict(zip(order, np.split(z, 4, axis=-1)))
-        i, f, g, o = gate(blocks["i"]), gate(blocks["f"]), cand(blocks["c"]), gate(blocks["o"])
-        c_new = f * c + i * g
-        shown = c if use_old_c else c_new
-        shown = np.tanh(shown) if squash_c else shown
-        h_new = o * shown if output_gate else shown
-        return (c_new, h_new) if swap_return else (h_new, c_new)
+def _clip_variant(norm: str = "global", per_array: bool = False, always: bool = False,
+                  clipped_norm: bool = False, inverted: bool = False, nan_on_zero: bool = False):
+    def clip(grads, max_norm):
+        arrays = [np.asarray(g, dtype=float) for g in grads]
+        norms = [float(np.sqrt(np.sum(g ** 2))) for g in arrays]
+        if per_array:  # Keras' clipnorm: every array on its own
+            out = [g * (max_norm / n if n > max_norm else 1.0) for g, n in zip(arrays, norms)]
+            return out, float(np.sqrt(sum(n ** 2 for n in norms)))
+        total = {"global": float(np.sqrt(sum(n ** 2 for n in norms))), "sum": float(sum(norms)),
+                 "max": max(norms, default=0.0)}[norm]
+        if nan_on_zero and total == 0:
+            scale = float("nan")
+        elif always:
+            scale = max_norm / total if total > 0 else 1.0
+        elif inverted:
+            scale = total / max_norm if total > max_norm else 1.0
+        else:
+            scale = max_norm / total if total > max_norm else 1.0
+        out = [g * scale for g in arrays]
+        return out, (min(total, max_norm) if clipped_norm else total)
 
-    return step
-
-
-reference_lstm_step = _lstm_variant()
-reference_lstm_step.__doc__ = "One Keras LSTM step (gates i, f, c, o): returns ``(h_new, c_new)``."
-
-
-def _lstm_cases() -> list[Case]:
-    cases = []
-    for seed, (batch, d, n) in enumerate([(2, 3, 4), (3, 2, 3), (1, 5, 2)]):
-        x, h, c, k, r, b = _arrays(200 + seed, (batch, d), (batch, n), (batch, n), (d, 4 * n), (n, 4 * n), (4 * n,))
-        cases.append(Case((x, h, c, k, r, b)))
-    return cases
+    return clip
 
 
-@EXERCISES.exercise(2, "one step of an LSTM")
-def lstm_step(student: Any) -> str:
-    """``lstm_step(x, h, c, kernel, recurrent_kernel, bias)`` -> ``(h_new, c_new)``, Keras layout."""
+reference_clip_by_global_norm = _clip_variant()
+reference_clip_by_global_norm.__doc__ = (
+    "Scale every gradient by max_norm / global_norm when global_norm = sqrt(sum of all squared entries) exceeds "
+    "max_norm: returns (the list of clipped arrays, the global norm before clipping), as tf.clip_by_global_norm.")
+
+
+def _clip_cases() -> list[Case]:
+    g1, g2, g3 = _arrays(130, (3, 2), (4,), (2, 2, 2))
+    small = [0.1 * g1, 0.1 * g2]
+    return [
+        Case(([3 * g1, 3 * g2, 3 * g3], 1.0)),                       # far above: every array scaled alike
+        Case(([3 * g1, 3 * g2, 3 * g3], 5.0)),                       # another threshold, the same gradients
+        Case(([np.array([3.0, 4.0]), np.array([0.0, 0.5])], 1.0)),  # one array alone below the threshold
+        Case((small, 10.0)),                                         # below: unchanged
+        Case(([np.array([3.0, 4.0])], 5.0)),                         # exactly at the threshold
+        Case(([np.zeros((2, 3)), np.zeros(4)], 1.0)),                # all zero: no division by zero
+        Case(([np.array([[6.0, 8.0]])], 2.5)),                       # one array: global norm = its norm
+        Case(([], 1.0)),                                             # nothing to clip
+    ]
+
+
+@EXERCISES.exercise(2, "clipping gradients by their global norm")
+def clip_by_global_norm(student: Any) -> str:
+    """``clip_by_global_norm(grads, max_norm)`` -> ``(clipped, global_norm)``, as ``tf.clip_by_global_norm``."""
     mistakes = [
-        Mistake(_lstm_variant(order="fico"), "the input and forget gates are mixed up: Keras' order is "
-                "i, f, c, o, and the forget gate multiplies the old cell state (c_new = f * c + i * c~)"),
-        Mistake(_lstm_variant(order="ifoc"), "the gate order is i, f, c, o in Keras' kernel: the candidate "
-                "c~ is the third block and the output gate the fourth"),
-        Mistake(_lstm_variant(order="icfo"), "the gate order is i, f, c, o in Keras' kernel: the forget "
-                "gate is the second block"),
-        Mistake(_lstm_variant(gate=np.tanh), "the gates i, f, o use the sigmoid (values in 0..1, how much "
-                "passes), not tanh; only the candidate c~ uses tanh"),
-        Mistake(_lstm_variant(cand=_sigmoid), "the candidate content c~ uses tanh, not the sigmoid"),
-        Mistake(_lstm_variant(use_old_c=True), "update the cell first, then the output: h_new = o * tanh(c_new), "
-                "with the new cell state"),
-        Mistake(_lstm_variant(swap_return=True), "return (h_new, c_new), in that order"),
-        Mistake(_lstm_variant(output_gate=False), "the output gate is missing: h_new = o * tanh(c_new)"),
-        Mistake(_lstm_variant(squash_c=False), "squash the cell state before the output gate: h_new = o * tanh(c_new)"),
+        Mistake(_clip_variant(per_array=True), "each array is clipped on its own (what Keras' clipnorm does): "
+                "that changes the gradient's direction. Compute one global norm over all arrays and scale "
+                "every array by the same factor"),
+        Mistake(_clip_variant(norm="sum"), "the global norm is not the sum of the arrays' norms: it is "
+                "sqrt(sum of ||g_i||**2), the norm of all entries of all arrays together"),
+        Mistake(_clip_variant(norm="max"), "the global norm is not the largest of the arrays' norms: it is "
+                "sqrt(sum of ||g_i||**2), the norm of all entries of all arrays together"),
+        Mistake(_clip_variant(always=True), "only scale down: gradients whose global norm is already at most "
+                "max_norm must come back unchanged"),
+        Mistake(_clip_variant(inverted=True), "the factor is upside down: multiply by max_norm / global_norm "
+                "(less than 1), not global_norm / max_norm"),
+        Mistake(_clip_variant(clipped_norm=True), "return the global norm measured before clipping (as "
+                "tf.clip_by_global_norm does), not after"),
+        Mistake(_clip_variant(nan_on_zero=True), "all-zero gradients have a global norm of 0: return them "
+                "unchanged instead of dividing by 0 (which gives NaN)"),
     ]
     if not callable(student):
         raise Wrong(f"expected a function, got {describe(student)}")
-    case = _lstm_cases()[0]
+    case = _clip_cases()[0]
     got = student(*case.args)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise Wrong(f"{case.show('lstm_step')}: expected a tuple (h_new, c_new), got {describe(got)}")
-    return compare_with_reference(student, reference_lstm_step, _lstm_cases(), mistakes, name="lstm_step")
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not isinstance(got[0], (tuple, list)):
+        raise Wrong(f"{case.show('clip_by_global_norm')}: expected a pair (list of clipped arrays, global norm), "
+                    f"got {describe(got)}")
+    return compare_with_reference(student, reference_clip_by_global_norm, _clip_cases(), mistakes,
+                                  name="clip_by_global_norm")
 
 
 # --- Exercise 3 ------------------------------------------------------------------------------
 
 def _gru_variant(reset_after: bool = True, keep_old: str = "z", order: str = "zrh",
-                 biases: str = "both", cand=np.tanh):
+                 biases: str = "both", cand=np.tanh, use_reset: bool = True):
     def step(x, h, kernel, recurrent_kernel, bias):
         bias = np.asarray(bias)
         b_in, b_rec = bias[0], bias[1]
@@ -142,7 +198,9 @@ def _gru_variant(reset_after: bool = True, keep_old: str = "z", order: str = "zr
         rb = {g: b_rec[k * n:(k + 1) * n] for g, k in blocks.items()}
         z = _sigmoid(xs["z"] + h @ rk["z"] + rb["z"])
         r = _sigmoid(xs["r"] + h @ rk["r"] + rb["r"])
-        if reset_after:
+        if not use_reset:
+            candidate = cand(xs["h"] + h @ rk["h"] + rb["h"])
+        elif reset_after:
             candidate = cand(xs["h"] + r * (h @ rk["h"] + rb["h"]))
         else:
             candidate = cand(xs["h"] + (r * h) @ rk["h"] + rb["h"])
@@ -160,6 +218,8 @@ def _gru_cases() -> list[Case]:
     for seed, (batch, d, n) in enumerate([(2, 3, 4), (3, 2, 3), (1, 4, 2)]):
         x, h, k, r, b = _arrays(300 + seed, (batch, d), (batch, n), (d, 3 * n), (n, 3 * n), (2, 3 * n))
         cases.append(Case((x, h, k, r, b)))
+    x, _, k, r, b = _arrays(310, (2, 3), (2, 2), (3, 6), (2, 6), (2, 6))
+    cases.append(Case((x, np.zeros((2, 2)), k, r, b)))   # the first step, from h_0 = 0
     return cases
 
 
@@ -179,6 +239,8 @@ def gru_step(student: Any) -> str:
         Mistake(_gru_variant(biases="summed"), "bias[1] belongs to the recurrent product: the reset gate "
                 "multiplies (h U_h + bias[1]_h), so the two biases cannot simply be added together"),
         Mistake(_gru_variant(cand=_sigmoid), "the candidate state uses tanh, not the sigmoid"),
+        Mistake(_gru_variant(use_reset=False), "the reset gate r is computed but never used: it multiplies the "
+                "recurrent part of the candidate, tanh(x W_h + b_h + r * (h U_h + b'_h))"),
     ]
     return compare_with_reference(student, reference_gru_step, _gru_cases(), mistakes, name="gru_step")
 
@@ -227,6 +289,9 @@ def _pad_cases() -> list[Case]:
         Case(([[2, 9, 4], [7]], 3), {"side": "post"}),
         Case((batch, 3), {"side": "post"}),
         Case((batch, 5), {"side": "left"}),
+        Case(([[], [4, 2]], 3), {"side": "pre"}),            # an empty sequence: all padding
+        Case(([[6, 1], []], 4)),                             # side defaults to "post"
+        Case(([[9, 8, 7]], 3), {"side": "pre"}),             # exactly max_len: no padding at all
     ]
 
 

@@ -40,8 +40,10 @@ def _position_shift(k: int, depth: int) -> np.ndarray:
 @EXERCISES.exercise(1, "a shift of k positions is a rotation")
 def position_shift(student: Any) -> str:
     """``position_shift(k, depth)`` -> M with PE[p + k] = PE[p] @ M (sines in even columns)."""
-    cases = [Case((1, 8)), Case((3, 16)), Case((0, 4)), Case((10, 32)), Case((7, 6))]
+    cases = [Case((1, 8)), Case((3, 16)), Case((0, 4)), Case((10, 32)), Case((7, 6)), Case((-3, 8))]  # k < 0: back
     mistakes = [
+        Mistake(lambda k, d: _shift_blocks(abs(k), d, lambda i: 2 * i / d),
+                "a negative k moves back: the angle is w_i * k with its sign (you turned forward by |k|)"),
         Mistake(lambda k, d: _shift_blocks(k, d, lambda i: 2 * i / d, transpose=True),
                 "PE[p] @ M gives PE[p - k] with your matrix: each 2x2 block is transposed. With sines in "
                 "the even columns, the block is [[cos, -sin], [sin, cos]] (row vector times matrix)"),
@@ -78,6 +80,7 @@ def shift_right(student: Any) -> str:
     cases = [
         Case((_targets(1, (3, 6)), 1)), Case((_targets(2, (2, 4)), 7)),
         Case((_targets(3, (4, 8)), 2)), Case((np.array([[9]], dtype="int32"), 5)),
+        Case((np.zeros((0, 3), dtype="int32"), 1)),                       # an empty batch
     ]
     mistakes = [
         Mistake(lambda t, s: np.concatenate([np.full((len(t), 1), s), t], axis=1),
@@ -148,6 +151,12 @@ def add_and_norm(student: Any) -> str:
                 "pre-norm's residual carries the original x, not norm(x): x + sublayer(norm(x))"),
         Mistake(lambda x, f, n, first: x + f(n(x)) if first else n(x) + f(x),
                 "post-norm normalizes the *sum* x + sublayer(x), not x alone: norm(x + sublayer(x))"),
+        Mistake(lambda x, f, n, first: x + f(n(x)) if first else x + n(f(x)),
+                "post-norm normalizes the *sum*: norm(x + sublayer(x)), not x + norm(sublayer(x)) (that "
+                "leaves the block's output unnormalized)"),
+        Mistake(lambda x, f, n, first: x + n(f(x)),
+                "x + norm(sublayer(x)) is neither order: post-norm is norm(x + sublayer(x)), pre-norm "
+                "x + sublayer(norm(x))"),
     ]
     return compare_with_reference(student, _add_and_norm, cases, mistakes, name="add_and_norm")
 
@@ -177,6 +186,7 @@ def decoder_mask(student: Any) -> str:
         Case((_tokens(2, (3, 6), 0, (6, 2, 4)),)),
         Case((_tokens(3, (2, 4), 9, (2, 4)),), {"pad_id": 9}),
         Case((_tokens(4, (1, 1), 0, (1,)),)),
+        Case((np.array([[0, 0, 4, 2], [0, 3, 5, 6]], dtype="int32"),)),   # pre-padded (Keras' default)
     ]
     tril = lambda n, k=0: np.tril(np.ones((n, n), dtype=bool), k)  # noqa: E731
     keys = lambda t, p: (np.asarray(t) != p)[:, None, :]  # noqa: E731
@@ -195,6 +205,10 @@ def decoder_mask(student: Any) -> str:
         Mistake(lambda t, pad_id=0: tril(t.shape[1])[None] & (np.asarray(t) != pad_id)[:, :, None],
                 "you masked the padded *queries* (rows); the padding mask is on the *keys*, the last axis: "
                 "(tokens != pad_id)[:, None, :]"),
+        Mistake(lambda t, pad_id=0: tril(t.shape[1])[None]
+                & (np.arange(t.shape[1])[None, :] < (np.asarray(t) != pad_id).sum(1)[:, None])[:, None, :],
+                "you assumed the padding comes after the tokens; Keras pads *before* them by default "
+                "(pre-padding): mark each key by tokens[b, s] != pad_id, wherever it is"),
         Mistake(lambda t, pad_id=0: ~(tril(t.shape[1])[None] & keys(t, pad_id)),
                 "True must mean *may attend* (the Keras convention), not *masked out*"),
     ]

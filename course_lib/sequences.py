@@ -291,3 +291,63 @@ def plot_subset_accuracy(
     ax.legend(fontsize=8, loc="upper center", ncols=len(models) + (chance is not None), frameon=False)
     ax.set_title(title or "")
     return _finish(fig, show)
+
+
+# --- bucketing ------------------------------------------------------------------------------
+
+
+def bucket_batches(
+    x: Any, y: Any, global_batch: int, boundaries: Sequence[int], *, seed: int = 0, strategy: Any = None
+) -> Any:
+    """Training batches of sequences of similar length, each trimmed to its bucket's longest length.
+
+    Masked padding changes no result but still costs compute: a recurrent layer runs over every
+    padded step. Grouping the sequences by length (bucketing, 分桶) removes most of that work.
+    Bucket ``i`` holds the sequences whose length (non-zero ids) lies in ``(boundaries[i-1],
+    boundaries[i]]``; each bucket is shuffled and cut into global batches (its remainder is
+    dropped, a different one each epoch), then the order of all batches is shuffled.
+
+    Args:
+        x: (n, max_len) integer ids, right-padded with 0.
+        y: (n,) labels, or (n, max_len) per-step targets (trimmed like ``x``).
+        global_batch: sequences per batch, across all replicas.
+        boundaries: increasing lengths; the last must be at least the longest sequence.
+        seed: shuffle seed.
+        strategy: if given, ``global_batch`` must divide evenly across its replicas.
+    """
+    import tensorflow as tf
+
+    from course_lib.distribute import check_global_batch
+
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.integer):
+        raise ValueError(f"expected x as a 2-D array of integer ids, got shape {x.shape} ({x.dtype})")
+    if len(y) != len(x) or y.ndim not in (1, 2) or (y.ndim == 2 and y.shape != x.shape):
+        raise ValueError(f"expected y of shape ({len(x)},) or {x.shape}, got {y.shape}")
+    if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
+        raise ValueError(f"expected global_batch to be an int >= 1, got {global_batch!r}")
+    if strategy is not None:
+        check_global_batch(global_batch, strategy)
+    bounds = [int(b) for b in boundaries]
+    if not bounds or any(b <= a for a, b in zip([0, *bounds], bounds)):
+        raise ValueError(f"expected increasing positive boundaries, got {list(boundaries)}")
+    lengths = (x != 0).sum(axis=1)
+    if lengths.max(initial=0) > bounds[-1]:
+        raise ValueError(f"the longest sequence has {lengths.max()} tokens, more than the last boundary {bounds[-1]}")
+    parts, total = [], 0
+    for lo, hi in zip([0, *bounds], bounds):
+        rows = (lengths > lo) & (lengths <= hi)
+        if 0 < rows.sum() < global_batch:
+            raise ValueError(f"bucket ({lo}, {hi}] has {rows.sum()} sequences, fewer than one global batch")
+        if not rows.any():
+            continue
+        xb = x[rows][:, :hi]
+        yb = y[rows][:, :hi] if y.ndim == 2 else y[rows]
+        ds = tf.data.Dataset.from_tensor_slices((xb, yb)).cache()
+        ds = ds.shuffle(len(xb), seed=seed + lo, reshuffle_each_iteration=True).batch(global_batch, drop_remainder=True)
+        parts.append(ds)
+        total += len(xb) // global_batch
+    ds = parts[0]
+    for part in parts[1:]:
+        ds = ds.concatenate(part)
+    return ds.shuffle(total, seed=seed, reshuffle_each_iteration=True).prefetch(tf.data.AUTOTUNE)

@@ -37,6 +37,7 @@ def _blocks(k, d, exponent, transpose=False, sines=True):
         (lambda k, d: _blocks(k, d, lambda i, d: 4 * i / d), "not 2*(2i)/d"),
         (lambda k, d: _blocks(k, d, lambda i, d: 2 * i / d, sines=False), "sin(w k) terms"),
         (lambda k, d: np.eye(d), "must depend on k"),
+        (lambda k, d: _blocks(abs(k), d, lambda i, d: 2 * i / d), "a negative k moves back"),
         (lambda k, d: np.zeros((d, d // 2)), "expected shape"),
     ],
 )
@@ -73,6 +74,8 @@ def test_shift_right_rejects(wrong, hint):
         (lambda x, f, n, first: x + n(f(x)) if first else n(x + f(x)), "not its output"),
         (lambda x, f, n, first: n(x) + f(n(x)) if first else n(x + f(x)), "not norm(x)"),
         (lambda x, f, n, first: x + f(n(x)) if first else n(x) + f(x), "normalizes the *sum*"),
+        (lambda x, f, n, first: x + f(n(x)) if first else x + n(f(x)), "not x + norm(sublayer(x))"),
+        (lambda x, f, n, first: x + n(f(x)), "is neither order"),
     ],
 )
 def test_add_and_norm_rejects(wrong, hint):
@@ -99,6 +102,8 @@ def _keys(t, pad):
         (lambda t, pad_id=0: _tril(t.shape[1])[None] & (np.asarray(t) != pad_id)[:, :, None], "*queries*"),
         (lambda t, pad_id=0: ~(_tril(t.shape[1])[None] & _keys(t, pad_id)), "may attend"),
         (lambda t, pad_id=0: _tril(t.shape[1])[None] & _keys(t, 0), "pad_id argument"),
+        (lambda t, pad_id=0: _tril(t.shape[1])[None]
+         & (np.arange(t.shape[1])[None, :] < (t != pad_id).sum(1)[:, None])[:, None, :], "pre-padding"),
         (lambda t, pad_id=0: _tril(t.shape[1]), "expected shape"),
     ],
 )

@@ -137,3 +137,35 @@ def test_plot_subset_accuracy():
         sequences.plot_subset_accuracy({"a": {"x": 1.5}}, show=False)
     with pytest.raises(ValueError, match="at least one model"):
         sequences.plot_subset_accuracy({}, show=False)
+
+
+def test_bucket_batches_trims_each_bucket_and_keeps_pairs():
+    rng = np.random.default_rng(0)
+    lengths = np.repeat([3, 5, 9], 16)
+    x = np.zeros((48, 10), dtype="int32")
+    for i, n in enumerate(lengths):
+        x[i, :n] = rng.integers(1, 20, size=n)
+    y = np.arange(48)
+    ds = sequences.bucket_batches(x, y, 8, [4, 10], seed=1)
+    seen = []
+    for xb, yb in ds:
+        xb, yb = xb.numpy(), yb.numpy()
+        assert xb.shape[0] == 8 and xb.shape[1] == (4 if lengths[yb[0]] <= 4 else 10)
+        np.testing.assert_array_equal(xb, x[yb][:, :xb.shape[1]])
+        assert len({lengths[i] <= 4 for i in yb}) == 1  # one bucket per batch
+        seen.extend(yb.tolist())
+    assert sorted(seen) == list(range(48))
+    targets = sequences.bucket_batches(x, x, 8, [4, 10])
+    assert all(xb.shape == yb.shape for xb, yb in targets)
+
+
+def test_bucket_batches_rejects_bad_input():
+    x = np.ones((16, 6), dtype="int32")
+    with pytest.raises(ValueError, match="last boundary"):
+        sequences.bucket_batches(x, np.zeros(16), 8, [4])
+    with pytest.raises(ValueError, match="increasing"):
+        sequences.bucket_batches(x, np.zeros(16), 8, [6, 6])
+    with pytest.raises(ValueError, match="fewer than one global batch"):
+        sequences.bucket_batches(x, np.zeros(16), 32, [6])
+    with pytest.raises(ValueError, match="expected y"):
+        sequences.bucket_batches(x, np.zeros(15), 8, [6])
