@@ -18,6 +18,14 @@ stuck in the next all-reduce until the launcher stops it).
 writes ``DIR/weights_resume.npz``. ``--dropout r`` adds a
 :class:`~course_lib.fault_tolerance.ResumableDropout` layer, whose random state is backed up too.
 
+``--job mwms-resume`` runs both demos in one start-up of two workers (chapter 13 does this to start
+TensorFlow twice instead of four times): the ``mwms`` job, then, outside the strategy, worker 1 trains
+the ``resume`` model for ``--epochs`` epochs without interruption (weights and Dropout state in
+``DIR/uninterrupted.npz``) while worker 0 trains it with ``BackupAndRestore`` (backups in
+``DIR/backup``) and, once worker 1's file exists, kills itself with SIGKILL after epoch
+``--kill-at-epoch``; worker 1 then waits to be stopped by the launcher. ``--resume-lr`` is that
+Adam's learning rate.
+
 ``build_model`` and ``global_batches`` are shared with the notebook, which trains the same model
 on one device on the same global batches and compares.
 """
@@ -76,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--job", choices=["mwms", "resume"], default="mwms")
+    parser.add_argument("--job", choices=["mwms", "resume", "mwms-resume"], default="mwms")
+    parser.add_argument("--resume-lr", type=float, default=0.01, help="--job mwms-resume: Adam's learning rate")
     parser.add_argument("--epochs", type=int, default=6, help="--job resume: epochs to train")
     parser.add_argument("--kill-at-epoch", type=int, default=-1, help="--job resume: SIGKILL after this epoch")
     parser.add_argument("--dropout", type=float, default=0.0, help="--job resume: dropout rate after the hidden layer")
@@ -87,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.job == "resume":
         return resume_job(args)
+    if args.job == "mwms-resume":
+        return mwms_resume_job(args)
     return mwms_job(args)
 
 
@@ -110,7 +121,8 @@ def mwms_job(args: argparse.Namespace) -> int:
 
     def dataset_fn(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
         per_replica = ctx.get_per_replica_batch_size(G)
-        i = ctx.input_pipeline_id  # this worker's slice of every global batch
+        i = ctx.input_pipeline_id  # this worker's slice of every global batch (right with ONE replica per
+        # worker: with R local replicas the pipeline must yield R per-replica batches, slices i*R .. i*R+R-1)
         ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(G)
         return ds.map(lambda a, b: (a[i * per_replica:(i + 1) * per_replica],
                                     b[i * per_replica:(i + 1) * per_replica]))
@@ -172,6 +184,52 @@ def resume_job(args: argparse.Namespace) -> int:
     model.fit(data, epochs=args.epochs, callbacks=[backup, Crash()], verbose=0)  # backup saves first
     np.savez(os.path.join(args.out, "weights_resume.npz"), *model.get_weights())
     print("finished", flush=True)
+    return 0
+
+
+def mwms_resume_job(args: argparse.Namespace) -> int:
+    """``mwms_job``, then the fault-tolerance demo in the same processes (see the module docstring)."""
+    import time
+
+    code = mwms_job(args)
+    if code:
+        return code
+    import keras
+    import tensorflow as tf
+
+    from course_lib.fault_tolerance import seed_states
+
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
+    index = int(json.loads(os.environ["TF_CONFIG"])["task"]["index"])
+    x, y = global_batches(args.global_batch, args.steps)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(args.global_batch)  # fixed order, see chapter 13
+    model = build_model(args.seed, args.dropout)  # outside the strategy's scope: one device, a plain fit
+    model.compile(optimizer=keras.optimizers.Adam(args.resume_lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    done = os.path.join(args.out, "uninterrupted.npz")
+
+    class Log(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(f"epoch {epoch + 1} done, loss {logs['loss']:.4f}", flush=True)
+            if index == 0 and epoch + 1 == args.kill_at_epoch:
+                deadline = time.monotonic() + 120
+                while not os.path.exists(done) and time.monotonic() < deadline:  # let worker 1 finish first
+                    time.sleep(0.1)
+                print(f"simulated crash: SIGKILL after epoch {epoch + 1}", flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    if index == 0:
+        backup = keras.callbacks.BackupAndRestore(os.path.join(args.out, "backup"))
+        model.fit(data, epochs=args.epochs, callbacks=[backup, Log()], verbose=0)  # backup saves first
+        np.savez(os.path.join(args.out, "weights_resume.npz"), *model.get_weights())
+        print("finished", flush=True)
+        return 0
+    model.fit(data, epochs=args.epochs, callbacks=[Log()], verbose=0)
+    arrays = {f"arr_{k}": w for k, w in enumerate(model.get_weights())}
+    np.savez(os.path.join(args.out, "uninterrupted_tmp.npz"), **arrays, **{f"seed_{k}": v for k, v in seed_states(model).items()})
+    os.replace(os.path.join(args.out, "uninterrupted_tmp.npz"), done)  # appears complete, or not at all
+    print(f"worker {index}: uninterrupted run finished, waiting to be stopped", flush=True)
+    time.sleep(300)  # an MWMS process would wait for its peers at exit anyway; the launcher stops it
     return 0
 
 

@@ -146,3 +146,20 @@ def test_global_batches_validates():
     assert x.shape == (32, 64) and y.shape == (32,)
     with pytest.raises(ValueError, match="need 128000 examples"):
         global_batches(1000, 128)
+
+
+def test_mwms_then_resume_in_one_launch(tmp_path):
+    """--job mwms-resume (chapter 13): the MWMS run, then worker 1 trains without interruption while
+    worker 0 backs up and kills itself after worker 1 has saved; nothing is left running."""
+    job = ["--out", str(tmp_path), "--job", "mwms-resume", "--steps", "4", "--global-batch", "32",
+           "--epochs", "3", "--kill-at-epoch", "2", "--dropout", "0.3"]
+    with pytest.raises(WorkerError) as info:
+        launch("course_lib.multiworker_worker", num_workers=2, timeout_s=150, args=job)
+    assert info.value.worker == 0 and "killed by signal 9" in str(info.value)
+    assert "simulated crash: SIGKILL after epoch 2" in info.value.logs[0]
+    w0, w1 = np.load(tmp_path / "weights_worker0.npz"), np.load(tmp_path / "weights_worker1.npz")
+    assert all(np.array_equal(w0[k], w1[k]) for k in w0.files) and (tmp_path / "model.keras").exists()
+    uninterrupted = np.load(tmp_path / "uninterrupted.npz")
+    assert int(uninterrupted["seed_dropout"][1]) == 3 * 4  # 3 epochs x 4 steps of Dropout masks
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir())
+    assert _no_worker_left(str(tmp_path)) == []
