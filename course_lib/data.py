@@ -218,37 +218,109 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _fix(path: Path, root: Path) -> str:
+    """How to get a dataset file's right bytes back, whatever git's line-ending settings."""
+    from course_lib.generators import GENERATORS
+
+    name = Path(path).relative_to(root).parts[0]
+    if name not in GENERATORS:
+        return f"{name} is not a generated dataset: delete {Path(path).parent}, or add its generator to course_lib.generators"
+    return f"regenerate it with `python -m course_lib datasets --regenerate {name}`"
+
+
 def read_manifest(root: Path = DATASETS_DIR) -> dict[str, str]:
-    """``{relative path: sha256}`` from ``datasets/SHA256SUMS`` (``sha256sum`` format)."""
-    manifest = Path(root) / MANIFEST
+    """``{relative path: sha256}`` from ``datasets/SHA256SUMS`` (``sha256sum`` format).
+
+    Raises:
+        DataIntegrityError: the manifest is missing, or a line is not ``<64 hex digits>  <path>``
+            (the message names the line and how to fix it).
+    """
+    manifest = Path(_check_path(root, "root")) / MANIFEST
     if not manifest.exists():
         raise DataIntegrityError(f"{manifest}: manifest not found")
-    entries = {}
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, rel = line.split(maxsplit=1)
-            entries[rel.lstrip("*")] = digest
+    fix = (f"restore it with `git checkout -- {MANIFEST}` (in {manifest.parent}), or delete the line and run "
+           f"`python -m course_lib datasets --regenerate NAME` for the dataset it named")
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataIntegrityError(f"{manifest}: not UTF-8 text ({err}); {fix}") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        digest, rel = (parts[0], parts[1].strip().lstrip("*")) if len(parts) == 2 else (parts[0], "")
+        if (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not rel
+                or rel.startswith("/") or ".." in Path(rel).parts or "\\" in rel):
+            raise DataIntegrityError(
+                f"{manifest}, line {number}: expected '<64 lowercase hex digits>  <relative path>', "
+                f"got {line!r:.120}; {fix}")
+        if rel in entries:
+            raise DataIntegrityError(f"{manifest}, line {number}: {rel} is listed twice; {fix}")
+        entries[rel] = digest
     return entries
+
+
+def _check_path(path: Any, name: str) -> Path:
+    if isinstance(path, Path):
+        return path
+    if not isinstance(path, str) or not path:
+        raise TypeError(f"expected {name} to be a path (str or pathlib.Path), got {type(path).__name__} {path!r:.40}")
+    return Path(path)
 
 
 def verify_file(path: Path, root: Path = DATASETS_DIR) -> None:
     """Raise :class:`DataIntegrityError` naming the file unless its sha256 is the manifest's."""
-    path, root = Path(path), Path(root)
-    rel = path.relative_to(root).as_posix()
+    path, root = _check_path(path, "path"), _check_path(root, "root")
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        raise ValueError(f"expected path to be inside root {root}, got {path}") from None
     expected = read_manifest(root).get(rel)
     if expected is None:
         raise DataIntegrityError(f"{path}: not listed in {root / MANIFEST}")
     if not path.exists():
-        raise DataIntegrityError(
-            f"{path}: missing; regenerate it with `python -m course_lib datasets --regenerate {path.parent.name}`"
-        )
-    actual = sha256_of(path)
+        raise DataIntegrityError(f"{path}: missing; {_fix(path, root)}")
+    content = path.read_bytes()
+    actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
+        if b"\r\n" in content and hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest() == expected:
+            raise DataIntegrityError(
+                f"{path}: its line ends were changed to CRLF (git's core.autocrlf on Windows; the repository's "
+                f".gitattributes marks datasets/ as -text to prevent it); {_fix(path, root)}, which writes "
+                f"the exact bytes")
         raise DataIntegrityError(
             f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...; the file "
-            f"was changed or damaged. Restore it (git checkout -- {path.name}) or regenerate it with "
-            f"`python -m course_lib datasets --regenerate {path.parent.name}`"
+            f"was changed or damaged. {_fix(path, root).capitalize()} (it writes the exact bytes; "
+            f"`git checkout` would too, thanks to .gitattributes)"
         )
+
+
+def verify_datasets(root: Path = DATASETS_DIR) -> list[tuple[str, str, str]]:
+    """Check every dataset file; one ``(file, status, fix)`` row each, never stopping at the first bad one.
+
+    Status is ``ok``, ``missing``, ``damaged``, ``CRLF line ends``, ``not in manifest`` (a
+    ``data.tsv`` the manifest does not list) or, for an unreadable manifest, ``bad manifest``.
+    """
+    root = _check_path(root, "root")
+    try:
+        manifest = read_manifest(root)
+    except DataIntegrityError as err:
+        return [(MANIFEST, "bad manifest", str(err))]
+    rows = []
+    for rel in sorted(manifest):
+        path = root / rel
+        try:
+            verify_file(path, root)
+            rows.append((rel, "ok", ""))
+        except DataIntegrityError as err:
+            status = ("missing" if not path.exists() else "CRLF line ends" if "CRLF" in str(err) else "damaged")
+            rows.append((rel, status, _fix(path, root)))
+    for path in sorted(root.glob("*/data.tsv")):
+        rel = path.relative_to(root).as_posix()
+        if rel not in manifest:
+            rows.append((rel, "not in manifest", _fix(path, root)))
+    return rows
 
 
 def parse_table(text: str) -> dict[str, np.ndarray]:

@@ -142,6 +142,10 @@ def write(name: str, root: Path) -> Path:
     """Write ``root/name/data.tsv`` and record its sha256 in ``root/SHA256SUMS``."""
     from course_lib.data import MANIFEST, read_manifest, sha256_of
 
+    if not isinstance(name, str) or name not in GENERATORS:  # before anything is created: "../x" stays out
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+    if not isinstance(root, (str, Path)) or not str(root):
+        raise TypeError(f"expected root to be a folder path (str or pathlib.Path), got {type(root).__name__} {root!r:.40}")
     root = Path(root)
     path = root / name / "data.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
