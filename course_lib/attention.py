@@ -22,6 +22,11 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "scaled_dot_product_attention", "AttentionCost", "measure_attention_cost", "loglog_slope",
+    "plot_attention", "plot_curves",
+]
+
 _RANK_TEXT = "rank 3 (batch, time, depth) or 4 (batch, heads, time, depth)"
 
 

@@ -19,6 +19,10 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "conv_output_size", "plot_filtered", "plot_kernels", "plot_feature_maps",
+]
+
 _PADDINGS = ("valid", "same")
 
 

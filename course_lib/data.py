@@ -16,6 +16,12 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "DataIntegrityError", "ImageSplit", "load_digits", "load_image_dataset", "make_dataset",
+    "digits_datasets", "load_sample_photos", "sha256_of", "read_manifest", "verify_file",
+    "verify_datasets", "parse_table", "load_generated",
+]
+
 #: Where the generated datasets live: ``datasets/`` at the top of the repository.
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 MANIFEST = "SHA256SUMS"

@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+__all__ = [
+    "simulate_cpu_replicas", "get_strategy", "describe_strategy", "global_batch_size",
+    "check_global_batch",
+]
+
 _TPU_CACHE: dict[str, Any] = {}
 
 

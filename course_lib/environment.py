@@ -15,6 +15,10 @@ import sys
 import warnings
 from typing import Any
 
+__all__ = [
+    "in_colab", "set_seed", "environment_report", "replicas_from_environment", "setup_notebook",
+]
+
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
 COLAB_EXTRAS = {"gymnasium": "gymnasium>=0.29", "tensorboard": "tensorboard>=2.16"}  # installed only if missing
 REPLICAS_VARIABLE = "COURSE_CPU_REPLICAS"  # raises setup_notebook(cpu_replicas=...) to at least this

@@ -15,6 +15,10 @@ from typing import Callable
 
 import numpy as np
 
+__all__ = [
+    "english_number", "chinese_number", "number_words", "review_sentiment", "render", "write",
+]
+
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen"

@@ -19,6 +19,11 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "numerical_gradient", "relative_error", "LayerProfile", "layer_profile", "plot_layer_norms",
+    "plot_step_size_errors",
+]
+
 
 def _float64_array(x: Any, name: str) -> np.ndarray:
     if not isinstance(x, np.ndarray):

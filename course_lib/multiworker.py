@@ -23,6 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+__all__ = [
+    "WorkerError", "WorkerTimeout", "LaunchResult", "free_ports", "make_tf_config",
+    "leftover_processes", "launch",
+]
+
 #: The folder that holds the ``course_lib`` package (put on the workers' ``PYTHONPATH``).
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 

@@ -34,6 +34,10 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "global_batches", "build_model", "main", "mwms_job", "resume_job",
+]
+
 
 def global_batches(global_batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``global_batch * steps`` training digits (flat, in a fixed order) and labels."""

@@ -21,6 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+__all__ = [
+    "find_notebooks", "shut_down_afterwards", "execute_notebook", "RehearsalRow",
+    "rehearse_notebooks", "CheckRow", "check_notebooks", "format_table", "notebook_from_script",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("notebooks", "solutions")
 

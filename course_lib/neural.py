@@ -20,6 +20,10 @@ import numpy as np
 
 from course_lib.plots import finish_figure as _finish
 
+__all__ = [
+    "plot_activations", "plot_curves", "plot_network", "plot_prediction", "dense_weights",
+]
+
 
 def _as_1d(values: Any, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)

@@ -20,6 +20,10 @@ import numpy as np
 
 from course_lib.plots import finish_figure as _finish
 
+__all__ = [
+    "loss_grid", "plot_loss_surface", "plot_curves",
+]
+
 
 def _check_limits(name: str, limits: Any) -> tuple[float, float]:
     try:

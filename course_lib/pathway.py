@@ -24,6 +24,11 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "learning_order", "prerequisites_of", "chapter_depths", "plot_course_map", "Candidate",
+    "pareto_front", "choose_model", "plot_pareto", "measure_latency",
+]
+
 #: The chapters of the course: number -> short English title.
 CHAPTERS: dict[str, str] = {
     "00": "getting started",

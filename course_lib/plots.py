@@ -10,6 +10,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+__all__ = [
+    "finish_figure", "plot_history", "show_images", "plot_heatmap",
+]
+
 
 def finish_figure(fig: Any, show: bool = True, tight: bool = True) -> Any:
     """Lay out ``fig`` and show it (returning None), or return it when ``show=False``.

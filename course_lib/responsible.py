@@ -21,6 +21,10 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "make_lending_data", "plot_attributions", "plot_curves", "plot_roc", "plot_grouped_bars",
+]
+
 FEATURES = ("income_score", "test_score", "neighbourhood")
 
 

@@ -32,6 +32,12 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "TabularMDP", "tabular_mdp", "Rollout", "rollout", "distribute_batch", "winner", "legal_moves",
+    "to_move", "play", "random_agent", "play_game", "minimax_values", "board_text",
+    "plot_value_maps", "moving_average", "plot_curves",
+]
+
 # --- tabular MDPs ----------------------------------------------------------------------------
 
 

@@ -15,6 +15,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+__all__ = [
+    "build_vocabulary", "encode_tokens", "decode_tokens", "TokenTask", "load_reviews", "CharTask",
+    "load_number_chars", "plot_gradient_decay", "plot_subset_accuracy",
+]
+
 PAD = "<pad>"
 _PADDING = ("post", "pre")
 _SPLITS = ("train", "val", "test")

@@ -21,6 +21,11 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "TransformerConfig", "transformer_param_breakdown", "transformer_params", "count_flops",
+    "PowerLaw", "fit_power_law", "format_count", "format_bytes", "plot_power_law", "plot_log_bars",
+]
+
 STYLES = ("decoder", "encoder")
 
 

@@ -21,6 +21,10 @@ import numpy as np
 
 from course_lib.plots import finish_figure
 
+__all__ = [
+    "few_shot_indices", "parameter_counts", "transfer_weights", "plot_regimes",
+]
+
 
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
