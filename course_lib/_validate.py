@@ -8,6 +8,7 @@ the ``ValueError`` these functions raised before keeps working); a wrong *value*
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Mapping
@@ -17,7 +18,8 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["ArgumentTypeError", "MAX_SEED", "check_int", "check_float", "check_seed", "check_str",
-           "check_bool", "check_callable", "check_path", "check_array", "check_mapping", "check_strings"]
+           "check_bool", "check_callable", "check_path", "check_array", "check_mapping", "check_strings",
+           "check_arguments", "INT_RANGE"]
 
 #: Seeds are ints in [0, MAX_SEED]: what NumPy, TensorFlow and Python's random all accept.
 MAX_SEED = 2**32 - 1
@@ -170,3 +172,95 @@ def check_strings(value: Any, name: str, *, nonempty: bool = False, none: bool =
     if nonempty and len(value) == 0:
         raise ValueError(f"expected {name} to be a non-empty list of strings, got an empty one")
     return list(value)
+
+
+#: Default range of an int argument that has no range of its own (a count, an index, a size in a plot).
+INT_RANGE = (0, 10**7)
+
+
+def _check_pair(value: Any, name: str) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list, np.ndarray)) or len(value) != 2:
+        raise ArgumentTypeError(f"expected {name} to be a pair of numbers (a, b), got {_describe(value)}")
+    return (check_float(value[0], f"{name}[0]"), check_float(value[1], f"{name}[1]"))
+
+
+def _check_sequence(value: Any, name: str) -> Any:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple, np.ndarray, range)):
+        raise ArgumentTypeError(f"expected {name} to be a list (or tuple, or array), got {_describe(value)}")
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _parameters(fn: Callable[..., Any]) -> tuple[tuple[str, str, bool], ...]:
+    """``(name, annotation without None, accepts None)`` of each named parameter of ``fn``."""
+    import inspect
+
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
+            continue
+        annotation = p.annotation if isinstance(p.annotation, str) else getattr(p.annotation, "__name__", "")
+        parts = [a.strip() for a in annotation.split("|")]
+        out.append((p.name, " | ".join(a for a in parts if a != "None"), "None" in parts or p.default is None))
+    return tuple(out)
+
+
+def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], **spec: Any) -> None:
+    """Check every argument of ``fn`` against its annotation: call as ``check_arguments(f, locals())``.
+
+    The annotation decides the check: ``int`` (in ``INT_RANGE`` unless ``spec`` gives a range),
+    ``float`` (finite), ``bool``, ``str``, ``Sequence[str]``, ``Sequence[float]``/``Sequence[int]``
+    (a 1-D numeric array), ``tuple[float, float]``, a ``Mapping``/``dict``, a ``Callable``, a path;
+    ``... | None`` (or a ``None`` default) also accepts None. ``spec`` overrides per argument:
+    ``(low, high)`` for a number's range, ``"array"`` for a numeric array, ``"arrays"`` for a list
+    of numeric arrays, ``"sequence"`` for a list, or ``None`` to skip the argument.
+    """
+    for name, base, optional in _parameters(fn):
+        if name not in values:
+            continue
+        value = values[name]
+        rule = spec.get(name, "auto")
+        if rule == "auto" and base == "int" and (name == "seed" or name.endswith("_seed")):
+            rule = "seed"
+        if rule is None or (value is None and optional):
+            continue
+        if isinstance(rule, tuple):
+            if base.startswith("float") or any(isinstance(b, float) for b in rule):
+                check_float(value, name, rule[0], rule[1])
+            else:
+                check_int(value, name, rule[0], rule[1])
+        elif rule == "array":
+            check_array(value, name)
+        elif rule == "arrays":
+            _check_sequence(value, name)
+            for i, item in enumerate(value):
+                check_array(item, f"{name}[{i}]")
+        elif rule == "sequence":
+            _check_sequence(value, name)
+        elif rule == "seed":
+            check_seed(value, name)
+        elif base == "int":
+            check_int(value, name, *INT_RANGE)
+        elif base == "float":
+            check_float(value, name)
+        elif base == "bool":
+            check_bool(value, name)
+        elif base == "str":
+            check_str(value, name, empty=True)
+        elif base in ("Sequence[str]", "list[str]", "tuple[str, ...]"):
+            check_strings(value, name)
+        elif base in ("Sequence[float]", "Sequence[int]", "list[float]", "list[int]"):
+            check_array(value, name, ndim=1)
+        elif base.startswith("tuple[float, float]"):
+            _check_pair(value, name)
+        elif base.startswith(("Mapping", "dict")):
+            check_mapping(value, name, nonempty=False)
+        elif base.startswith("Callable"):
+            check_callable(value, name)
+        elif base in ("Path", "str | Path", "Path | str"):
+            check_path(value, name)
+        elif base.startswith(("Sequence", "list", "tuple")):
+            if not (hasattr(value, "__len__") and hasattr(value, "__iter__")) or isinstance(value, Mapping):
+                raise ArgumentTypeError(f"expected {name} to be a list (or tuple, or array), got {_describe(value)}")
+        elif value is None:
+            raise ArgumentTypeError(f"expected {name} to be given, got None")

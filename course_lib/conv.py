@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
@@ -105,6 +106,7 @@ def plot_filtered(
     Raises:
         ValueError: if the image or a response does not have an image's shape, or there are none.
     """
+    check_arguments(plot_filtered, locals(), image="array", ncols=None)
     import matplotlib.pyplot as plt
 
     image = np.asarray(image)
@@ -159,6 +161,7 @@ def plot_kernels(
         ValueError: for another shape (a layer with several input channels has no single image
             per filter: pass ``kernel[:, :, c, :]`` to see input channel ``c``).
     """
+    check_arguments(plot_kernels, locals(), kernels="array", ncols=None, show=None)
     import matplotlib.pyplot as plt
 
     k = np.asarray(kernels, dtype=float)
@@ -214,6 +217,7 @@ def plot_feature_maps(
     Raises:
         ValueError: if ``maps`` is not (h, w, channels), or ``labels`` has the wrong length.
     """
+    check_arguments(plot_feature_maps, locals(), maps="array", image="array", ncols=None, labels=None)
     import matplotlib.pyplot as plt
 
     m = np.asarray(maps, dtype=float)

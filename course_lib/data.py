@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "DataIntegrityError", "ImageSplit", "load_digits", "load_image_dataset", "make_dataset",
     "digits_datasets", "load_sample_photos", "sha256_of", "read_manifest", "verify_file",
@@ -76,6 +78,7 @@ def load_digits(layout: str = "flat", seed: int = 0) -> ImageSplit:
         layout: ``"flat"`` for vectors of 64 pixels, ``"image"`` for (8, 8, 1) images.
         seed: seed of the split.
     """
+    check_arguments(load_digits, locals())
     _check_layout(layout)
     from sklearn.datasets import load_digits as sk_load_digits
     from sklearn.model_selection import train_test_split
@@ -104,6 +107,7 @@ def load_image_dataset(
     had -- no network, or ``online=False`` -- this prints which data is used instead and falls back
     to :func:`load_digits`, so a notebook runs either way.
     """
+    check_arguments(load_image_dataset, locals(), name=None)
     _check_layout(layout)
     if name not in ("digits", "mnist"):
         raise ValueError(f"expected name 'digits' or 'mnist', got {name!r}")
@@ -171,6 +175,7 @@ def make_dataset(
         seed: shuffle seed.
         strategy: if given, ``global_batch`` must divide evenly across its replicas.
     """
+    check_arguments(make_dataset, locals(), x=None, y=None, global_batch=None, training=None)
     import tensorflow as tf
 
     from course_lib.distribute import check_global_batch
@@ -200,6 +205,7 @@ def digits_datasets(
     global_batch: int, layout: str = "flat", strategy: Any = None, seed: int = 0
 ) -> tuple[Any, Any, Any]:
     """Train, validation and test pipelines of the digits split, batched by ``global_batch``."""
+    check_arguments(digits_datasets, locals())
     split = load_digits(layout)
     return (
         make_dataset(split.x_train, split.y_train, global_batch, training=True, seed=seed, strategy=strategy),
@@ -221,6 +227,7 @@ def load_sample_photos() -> dict[str, np.ndarray]:
 
 def sha256_of(path: Path) -> str:
     """The hex sha256 of a file's bytes."""
+    check_arguments(sha256_of, locals())
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -360,6 +367,7 @@ def load_generated(name: str, root: Path | None = None) -> dict[str, np.ndarray]
         ValueError: for an unknown name.
         DataIntegrityError: naming the file, when it is not the file the manifest lists.
     """
+    check_arguments(load_generated, locals(), name=None)
     from course_lib.generators import GENERATORS, render
 
     if name not in GENERATORS:

@@ -28,6 +28,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_path, check_str
+
 __all__ = [
     "file_sha256", "array_fingerprint", "library_versions", "write_run_record", "load_run_record",
     "compare_runs", "model_card", "PredictionServer", "plot_histograms", "plot_runs",
@@ -137,15 +139,20 @@ def write_run_record(
     and to see whether a result can be reproduced.
 
     Raises:
-        ValueError: an empty name, hyper-parameters that JSON cannot hold, metrics that are not
-            finite numbers, or a data hash that is not a hex SHA-256.
+        ValueError: an empty name, hyper-parameters that JSON cannot hold (NaN and inf included),
+            metrics that are not finite numbers, or a data hash that is not a hex SHA-256.
     """
     if not isinstance(hyperparameters, Mapping):
         raise ValueError(f"expected hyperparameters to be a dict, got {type(hyperparameters).__name__}")
     try:
-        hyper = json.loads(json.dumps(dict(hyperparameters)))
+        hyper = json.loads(json.dumps(dict(hyperparameters), allow_nan=False))
     except TypeError as err:
         raise ValueError(f"hyperparameters must be JSON values (str, int, float, bool, list, dict): {err}") from None
+    except ValueError:
+        raise ValueError(f"hyperparameters must be finite numbers (JSON has no NaN or inf), got "
+                         f"{dict(hyperparameters)!r:.80}") from None
+    check_path(path, "path")
+    check_str(notes, "notes", empty=True)
     record = {
         "name": _check_name(name),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -530,6 +537,7 @@ def plot_histograms(
     Raises:
         ValueError: no histogram, or one whose shape is not (buckets, 3).
     """
+    check_arguments(plot_histograms, locals(), log=None)
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -565,6 +573,7 @@ def plot_runs(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str, sh
     Raises:
         ValueError: no run, or a run without ``metric``.
     """
+    check_arguments(plot_runs, locals(), metric=None)
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure

@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "simulate_cpu_replicas", "get_strategy", "describe_strategy", "global_batch_size",
     "check_global_batch",
 ]
 
 _TPU_CACHE: dict[str, Any] = {}
+#: The most simulated CPU replicas (each is a logical device with its own threads).
+MAX_REPLICAS = 64
 
 
 def simulate_cpu_replicas(n: int) -> None:
@@ -25,11 +29,11 @@ def simulate_cpu_replicas(n: int) -> None:
     :func:`course_lib.setup_notebook` does when given ``cpu_replicas=n``.
 
     Raises:
-        ValueError: if ``n`` is not an int >= 1.
+        ValueError: if ``n`` is not an int in [1, ``MAX_REPLICAS``] (64).
         RuntimeError: if TensorFlow has already initialized its devices with another count.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"expected n to be an int >= 1, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_REPLICAS:
+        raise ValueError(f"expected n to be an int >= 1 (and <= {MAX_REPLICAS}), got {n!r}")
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -82,6 +86,7 @@ def get_strategy(cpu_only: bool = False) -> Any:
     Returns:
         A ``tf.distribute.Strategy``.
     """
+    check_arguments(get_strategy, locals())
     import tensorflow as tf
 
     if not cpu_only:
@@ -131,6 +136,7 @@ def _replicas(strategy_or_n: Any) -> int:
 
 def global_batch_size(per_replica: int, strategy: Any) -> int:
     """The global batch for ``per_replica`` examples on each replica of ``strategy`` (or a count)."""
+    check_arguments(global_batch_size, locals(), per_replica=None)
     if isinstance(per_replica, bool) or not isinstance(per_replica, int) or per_replica < 1:
         raise ValueError(f"expected per_replica to be an int >= 1, got {per_replica!r}")
     return per_replica * _replicas(strategy)
@@ -142,6 +148,7 @@ def check_global_batch(global_batch: int, strategy: Any) -> int:
     Raises:
         ValueError: e.g. ``global batch 63 does not divide evenly across 2 replicas ...``.
     """
+    check_arguments(check_global_batch, locals(), global_batch=None)
     if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
         raise ValueError(f"expected global_batch to be an int >= 1, got {global_batch!r}")
     n = _replicas(strategy)

@@ -15,6 +15,8 @@ import sys
 import warnings
 from typing import Any
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "in_colab", "set_seed", "environment_report", "replicas_from_environment", "setup_notebook",
 ]
@@ -118,6 +120,7 @@ def replicas_from_environment(default: int) -> int:
     Raises:
         ValueError: when the variable is set to anything but a whole number >= 1.
     """
+    check_arguments(replicas_from_environment, locals())
     text = os.environ.get(REPLICAS_VARIABLE, "").strip()
     if not text:
         return default
@@ -147,6 +150,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     Returns:
         The ``tf.distribute.Strategy`` every model in the notebook is built under.
     """
+    check_arguments(setup_notebook, locals(), seed=None, cpu_replicas=None)
     if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
         raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
     cpu_replicas = replicas_from_environment(cpu_replicas)

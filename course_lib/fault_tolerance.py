@@ -16,6 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from course_lib._validate import check_arguments
+
 __all__ = ["ResumableDropout", "seed_states"]
 
 _KEY = "seed_generator_state"

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "global_batches", "build_model", "main", "mwms_job", "resume_job",
 ]
@@ -60,6 +62,7 @@ def build_model(seed: int, dropout: float = 0.0) -> Any:
     With ``dropout > 0`` a :class:`~course_lib.fault_tolerance.ResumableDropout` of that rate follows
     the hidden layer (its random state is part of every backup, so resumed runs stay exact).
     """
+    check_arguments(build_model, locals(), dropout=None)
     import keras
 
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:

@@ -18,6 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure as _finish
 
 __all__ = [
@@ -49,6 +50,7 @@ def plot_activations(
     Raises:
         ValueError: if ``curves`` is empty or a curve's shape differs from ``z``'s.
     """
+    check_arguments(plot_activations, locals(), z="array", curves=None)
     import matplotlib.pyplot as plt
 
     z = _as_1d(z, "z")
@@ -95,6 +97,7 @@ def plot_curves(
         ValueError: if ``curves`` is empty, a curve's shape differs from ``x``'s, or ``ylim`` is not
             an increasing pair.
     """
+    check_arguments(plot_curves, locals(), x="array", curves=None, ylim=None)
     import matplotlib.pyplot as plt
 
     x = _as_1d(x, "x")
@@ -133,6 +136,7 @@ def plot_network(
     Raises:
         ValueError: for fewer than two layers, a size < 1, names that don't match, or max_drawn < 2.
     """
+    check_arguments(plot_network, locals(), layer_sizes=None, layer_names=None, max_drawn=None)
     import matplotlib.pyplot as plt
 
     sizes = list(layer_sizes)
@@ -186,6 +190,7 @@ def plot_prediction(
         ValueError: for an image that is not 2-D (or (h, w, 1)), probabilities that are not a 1-D
             distribution, a true label out of range, or class names of the wrong length.
     """
+    check_arguments(plot_prediction, locals(), image="array", probabilities="array", true_label=None)
     import matplotlib.pyplot as plt
 
     img = np.asarray(image, dtype=float)

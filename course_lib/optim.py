@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure as _finish
 
 __all__ = [
@@ -118,6 +119,7 @@ def plot_loss_surface(
     Raises:
         ValueError: on a trajectory that is not of shape (steps + 1, 2), a bad range or level count.
     """
+    check_arguments(plot_loss_surface, locals(), optimum=None, xlim=None, ylim=None, levels=None)
     import matplotlib.pyplot as plt
 
     trajectories = dict(trajectories or {})
@@ -187,6 +189,7 @@ def plot_curves(
     Raises:
         ValueError: if ``curves`` is empty, a curve is not 1-D, or a curve's length differs from ``x``'s.
     """
+    check_arguments(plot_curves, locals(), x="array", curves=None, reference_every=None)
     import matplotlib.pyplot as plt
 
     if not isinstance(curves, Mapping) or not curves:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
@@ -133,6 +134,7 @@ def prerequisites_of(chapter: str, prerequisites: Mapping[str, Sequence[str]] = 
 
 def chapter_depths(prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES) -> dict[str, int]:
     """The length of the longest chain of prerequisites leading to each chapter (0 for a start)."""
+    check_arguments(chapter_depths, locals())
     depth: dict[str, int] = {}
     for c in learning_order(prerequisites):
         depth[c] = 1 + max((depth[p] for p in prerequisites[c]), default=-1)
@@ -154,6 +156,7 @@ def plot_course_map(
         highlight: chapters drawn in a different colour (e.g. everything a goal needs).
         title: the figure's title.
     """
+    check_arguments(plot_course_map, locals(), chapters=None, highlight=None, title=None)
     import matplotlib.pyplot as plt
 
     missing = sorted(set(prerequisites) - set(chapters))
@@ -249,6 +252,7 @@ def _check_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
     """The candidates no other candidate dominates (the Pareto front, 帕累托前沿), in input order."""
+    check_arguments(pareto_front, locals())
     candidates = _check_candidates(candidates)
     return [c for c in candidates if not any(o.dominates(c) for o in candidates)]
 
@@ -280,12 +284,15 @@ def choose_model(
         ValueError: for a bad argument, or when no candidate meets the constraints (the message
             says which constraint each one missed).
     """
+    check_arguments(choose_model, locals(), max_params=None, min_accuracy=None, max_latency_ms=None, prefer=None)
     candidates = _check_candidates(candidates)
     if prefer not in _PREFER:
         raise ValueError(f"expected prefer to be one of {sorted(_PREFER)}, got {prefer!r}")
     for label, value in (("min_accuracy", min_accuracy), ("max_params", max_params), ("max_latency_ms", max_latency_ms)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
             raise ValueError(f"expected {label} to be a number or None, got {value!r}")
+        if value is not None and math.isnan(value):  # NaN compares False with everything: no limit at all
+            raise ValueError(f"expected {label} to be a number or None, got NaN (use None for no limit)")
     reasons: dict[str, list[str]] = {}
     for c in candidates:
         missed = []
@@ -317,6 +324,7 @@ def plot_pareto(
     Points on the front are filled, dominated points hollow; ``chosen`` is ringed; the constraints,
     if given, are drawn as dashed lines.
     """
+    check_arguments(plot_pareto, locals(), max_params=None, chosen=None)
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -359,6 +367,10 @@ def plot_pareto(
     return finish_figure(fig, show)
 
 
+#: The most timed (or warm-up) calls :func:`measure_latency` makes.
+MAX_REPEATS = 10_000
+
+
 def measure_latency(fn: Callable[[], Any], repeats: int = 7, warmup: int = 2) -> float:
     """The median wall-clock time of ``fn()`` in milliseconds, after ``warmup`` untimed calls.
 
@@ -366,10 +378,12 @@ def measure_latency(fn: Callable[[], Any], repeats: int = 7, warmup: int = 2) ->
     machine and its load, so never compare it across machines.
     """
     if not callable(fn):
-        raise ValueError(f"expected a function to time, got {type(fn).__name__}")
+        raise ValueError(f"expected a function to time (fn), got {type(fn).__name__}")
     for label, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"expected {label} to be an int >= {low}, got {value!r}")
+        if value > MAX_REPEATS:
+            raise ValueError(f"expected {label} to be an int <= {MAX_REPEATS:,} (a median needs a few runs), got {value!r}")
     for _ in range(warmup):
         fn()
     times = []

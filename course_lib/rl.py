@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
@@ -75,8 +76,9 @@ def tabular_mdp(env: Any) -> TabularMDP:
             ``P`` (FrozenLake, Taxi, CliffWalking ...), or that table itself (a dict).
 
     Raises:
-        ValueError: if there is no table, a state or action is missing, probabilities do not sum to
-            1, or a next state is terminal in one entry and not in another.
+        ValueError: if there is no table, a state or action is missing, a probability is outside
+            [0, 1] or they do not sum to 1, a reward is not finite (NaN, inf), a next state is not a
+            state of the table, or a next state is terminal in one entry and not in another.
     """
     table = env if isinstance(env, dict) else getattr(getattr(env, "unwrapped", env), "P", None)
     if not isinstance(table, dict) or not table:
@@ -92,7 +94,17 @@ def tabular_mdp(env: Any) -> TabularMDP:
         if sorted(table[s]) != list(range(n_actions)):
             raise ValueError(f"expected actions 0 … {n_actions - 1} in state {s}, got {sorted(table[s])}")
         for a in range(n_actions):
-            for p, s2, r, done in table[s][a]:
+            for entry in table[s][a]:
+                if not isinstance(entry, (tuple, list)) or len(entry) != 4:
+                    raise ValueError(f"P[{s}][{a}]: expected (probability, next_state, reward, done) tuples, "
+                                     f"got {entry!r:.60}")
+                p, s2, r, done = entry
+                if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not 0 <= p <= 1:
+                    raise ValueError(f"P[{s}][{a}]: expected a probability in [0, 1], got {p!r}")
+                if isinstance(s2, bool) or not isinstance(s2, (int, np.integer)) or not 0 <= s2 < n_states:
+                    raise ValueError(f"P[{s}][{a}]: expected a next state in 0 … {n_states - 1}, got {s2!r}")
+                if isinstance(r, bool) or not isinstance(r, (int, float, np.number)) or not np.isfinite(r):
+                    raise ValueError(f"P[{s}][{a}]: expected a finite reward, got {r!r}")
                 T[s, a, s2] += p
                 R[s, a] += p * r
                 if done_flag.setdefault(int(s2), bool(done)) != bool(done):
@@ -141,6 +153,7 @@ def rollout(envs: Any, act: Callable[[np.ndarray], Any], seed: int, max_steps: i
         ValueError: if ``envs`` is not a vector environment, ``max_steps`` is not an int >= 1, or
             ``act`` does not return one action per environment.
     """
+    check_arguments(rollout, locals(), envs=None, act=None, max_steps=None)
     n = getattr(envs, "num_envs", None)
     if not isinstance(n, int):
         raise ValueError(f"expected a gymnasium vector environment (with num_envs), got {type(envs).__name__}")
@@ -174,6 +187,7 @@ def distribute_batch(strategy: Any, *arrays: Any) -> Any:
         ValueError: if no arrays are given, their lengths differ, or the length does not divide
             evenly across the replicas.
     """
+    check_arguments(distribute_batch, locals())
     import tensorflow as tf
 
     if not arrays:
@@ -254,6 +268,7 @@ def play(board: Sequence[int], move: int, player: int) -> tuple[int, ...]:
 
 def random_agent(board: Sequence[int], player: int, rng: np.random.Generator) -> int:
     """A uniformly random legal move."""
+    check_arguments(random_agent, locals(), player=(-1, 1))
     moves = legal_moves(board)
     return moves[rng.integers(len(moves))]
 
@@ -266,6 +281,7 @@ def play_game(agent_x: Callable, agent_o: Callable, rng: np.random.Generator) ->
     Raises:
         ValueError: if an agent plays an illegal move.
     """
+    check_arguments(play_game, locals())
     board: tuple[int, ...] = (0,) * 9
     player = X
     while winner(board) is None:
@@ -328,6 +344,7 @@ def plot_value_maps(
     Raises:
         ValueError: if there are no panels or a panel's sizes do not match the map.
     """
+    check_arguments(plot_value_maps, locals(), title=None)
     import matplotlib.pyplot as plt
 
     grid = np.asarray(desc)
@@ -374,6 +391,7 @@ def moving_average(x: Any, window: int) -> np.ndarray:
     Raises:
         ValueError: if ``x`` is not 1-D or ``window`` is not an int in 1 … len(x).
     """
+    check_arguments(moving_average, locals(), x="array", window=None)
     arr = np.asarray(x, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"expected a 1-D sequence, got shape {arr.shape}")
@@ -411,6 +429,7 @@ def plot_curves(
     Raises:
         ValueError: if there are no curves, a curve is empty or not 1-D, or ``x`` does not match it.
     """
+    check_arguments(plot_curves, locals(), x=None)
     import matplotlib.pyplot as plt
 
     if not curves:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
@@ -141,6 +142,7 @@ def transformer_params(config: TransformerConfig) -> int:
     >>> transformer_params(TransformerConfig(vocab_size=50257, context=1024, width=768, layers=12, heads=12))
     124439808
     """
+    check_arguments(transformer_params, locals())
     return sum(transformer_param_breakdown(config).values())
 
 
@@ -258,6 +260,7 @@ def plot_power_law(
 
     ``fitted`` marks the points the fit used (filled); the others are drawn hollow.
     """
+    check_arguments(plot_power_law, locals(), x=None, y=None, labels=None, fitted=None)
     import matplotlib.pyplot as plt
 
 
@@ -301,6 +304,7 @@ def plot_log_bars(
 
     ``hlines`` draws labelled horizontal reference lines (e.g. one accelerator's memory).
     """
+    check_arguments(plot_log_bars, locals(), labels=None, series=None, show=None)
     import matplotlib.pyplot as plt
 
 

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
@@ -47,6 +48,7 @@ def few_shot_indices(labels: Any, per_class: int, seed: int = 0) -> np.ndarray:
         ValueError: if ``labels`` is not a 1-D integer array, or a class has fewer than
             ``per_class`` examples.
     """
+    check_arguments(few_shot_indices, locals(), labels="array", per_class=None, seed=None)
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"expected 1-D integer labels, got shape {labels.shape} and dtype {labels.dtype}")
@@ -193,6 +195,7 @@ def plot_regimes(
     Raises:
         ValueError: for an empty dict or an accuracy outside [0, 1].
     """
+    check_arguments(plot_regimes, locals())
     import matplotlib.pyplot as plt
 
     scores = _scores(results)

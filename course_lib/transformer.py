@@ -28,6 +28,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "sinusoidal_positions",
     "PositionalEmbedding",
@@ -372,6 +374,7 @@ class TransformerDecoderBlock(_Block):
 
 def plot_positional_encoding(table: Any, title: str | None = None, show: bool = True) -> Any:
     """The position table as an image (positions x dimensions) and a few of its columns as curves."""
+    check_arguments(plot_positional_encoding, locals(), table="array")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -414,6 +417,7 @@ def plot_step_times(
     Raises:
         ValueError: if there is nothing to plot or a curve does not have one time per length.
     """
+    check_arguments(plot_step_times, locals(), lengths=None)
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -458,6 +462,7 @@ def plot_alignment(
     Raises:
         ValueError: if the shape does not match the labels.
     """
+    check_arguments(plot_alignment, locals(), weights="array", source_tokens=None, target_tokens=None)
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
