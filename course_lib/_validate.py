@@ -108,7 +108,7 @@ def check_callable(value: Any, name: str, *, none: bool = False) -> Any:
     if value is None and none:
         return None
     if not callable(value):
-        raise ArgumentTypeError(f"expected {name} to be a function, got {_describe(value)}")
+        raise ArgumentTypeError(f"expected a function as {name}, got {_describe(value)}")
     return value
 
 
@@ -205,7 +205,28 @@ def _parameters(fn: Callable[..., Any]) -> tuple[tuple[str, str, bool], ...]:
     return tuple(out)
 
 
-def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], **spec: Any) -> None:
+def _check_kind(value: Any, name: str, base: str) -> None:
+    if base in ("int", "float") and name != "seed" and (
+            isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.integer, np.floating))):
+        raise ArgumentTypeError(f"expected {name} to be {'an int' if base == 'int' else 'a number'}, got {_describe(value)}")
+    if base in ("Sequence[float]", "Sequence[int]") and isinstance(value, (str, bytes)):
+        raise ArgumentTypeError(f"expected {name} to be a list of numbers, got {_describe(value)}")
+    if base == "bool":
+        check_bool(value, name)
+    if base == "str" and not isinstance(value, str):
+        raise ArgumentTypeError(f"expected {name} to be a string, got {_describe(value)}")
+    if base.startswith(("Sequence", "list", "tuple")) and (
+            isinstance(value, Mapping) or not (hasattr(value, "__len__") and hasattr(value, "__iter__"))):
+        raise ArgumentTypeError(f"expected {name} to be a list (or tuple, or array), got {_describe(value)}")
+    if base.startswith(("Mapping", "dict")) and not isinstance(value, Mapping):
+        raise ArgumentTypeError(f"expected {name} to be a dict, got {_describe(value)}")
+    if base.startswith("Callable") and not callable(value):
+        raise ArgumentTypeError(f"expected a function as {name}, got {_describe(value)}")
+    if base in ("Path", "str | Path", "Path | str"):
+        check_path(value, name)
+
+
+def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], /, **spec: Any) -> None:
     """Check every argument of ``fn`` against its annotation: call as ``check_arguments(f, locals())``.
 
     The annotation decides the check: ``int`` (in ``INT_RANGE`` unless ``spec`` gives a range),
@@ -213,7 +234,9 @@ def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], **spec: A
     (a 1-D numeric array), ``tuple[float, float]``, a ``Mapping``/``dict``, a ``Callable``, a path;
     ``... | None`` (or a ``None`` default) also accepts None. ``spec`` overrides per argument:
     ``(low, high)`` for a number's range, ``"array"`` for a numeric array, ``"arrays"`` for a list
-    of numeric arrays, ``"sequence"`` for a list, or ``None`` to skip the argument.
+    of numeric arrays, ``"sequence"`` for a list, ``"own"`` for an argument whose values the function
+    checks itself (only a wrong kind -- not a string, not a list, not a dict -- is refused here), or
+    ``None`` to skip the argument.
     """
     for name, base, optional in _parameters(fn):
         if name not in values:
@@ -223,6 +246,9 @@ def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], **spec: A
         if rule == "auto" and base == "int" and (name == "seed" or name.endswith("_seed")):
             rule = "seed"
         if rule is None or (value is None and optional):
+            continue
+        if rule == "own":  # the function checks this argument's values itself: only refuse a wrong kind
+            _check_kind(value, name, base)
             continue
         if isinstance(rule, tuple):
             if base.startswith("float") or any(isinstance(b, float) for b in rule):
@@ -251,6 +277,9 @@ def check_arguments(fn: Callable[..., Any], values: Mapping[str, Any], **spec: A
             check_strings(value, name)
         elif base in ("Sequence[float]", "Sequence[int]", "list[float]", "list[int]"):
             check_array(value, name, ndim=1)
+        elif base == "tuple[str, str]":
+            if len(check_strings(value, name)) != 2:
+                raise ValueError(f"expected {name} to be two strings, got {len(value)}")
         elif base.startswith("tuple[float, float]"):
             _check_pair(value, name)
         elif base.startswith(("Mapping", "dict")):

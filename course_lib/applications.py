@@ -111,7 +111,7 @@ def make_ratings(
             finite number >= 0 (NaN would make NaN ratings), or a bad seed.
     """
     check_arguments(make_ratings, locals(),
-                    n_users=None, n_items=None, rank=None, density=None, noise=None, test_fraction=None)
+                    n_users="own", n_items="own", rank="own", density="own", noise="own", test_fraction="own")
     n_users, n_items = _positive_int("n_users", n_users, 2), _positive_int("n_items", n_items, 10)
     rank = _positive_int("rank", rank, 1, 1000)
     if n_users * n_items > 10**8:
@@ -119,6 +119,7 @@ def make_ratings(
     density, test_fraction = _fraction("density", density), _fraction("test_fraction", test_fraction)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
         raise ValueError(f"expected noise to be a finite number >= 0, got {noise!r}")
+    noise = float(noise) + 0.0  # -0.0 -> 0.0 (NumPy's normal() refuses a negative zero scale)
     check_seed(seed)
     rng = np.random.default_rng(seed)
     p = rng.normal(0.0, 1.0 / rank ** 0.25, size=(n_users, rank))
@@ -179,7 +180,7 @@ def make_tone_words(
             192 kHz), a clip shorter than 0.1 s or longer than 10 s, a snr_db that is not a finite
             number, or a bad seed.
     """
-    check_arguments(make_tone_words, locals(), n_per_word=None, sample_rate=None, duration=None, snr_db=None)
+    check_arguments(make_tone_words, locals(), n_per_word="own", sample_rate="own", duration="own", snr_db="own")
     n_per_word = _positive_int("n_per_word", n_per_word, 1, 10_000)
     sample_rate = _positive_int("sample_rate", sample_rate, 1, 192_000)
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0.1 <= duration <= 10:
@@ -230,7 +231,7 @@ def make_series(n_days: int = 1095, seed: int = 0) -> dict[str, np.ndarray]:
     Raises:
         ValueError: if ``n_days`` is not an int in [60, 100,000], or a bad seed.
     """
-    check_arguments(make_series, locals(), n_days=None)
+    check_arguments(make_series, locals(), n_days="own")
     n_days = _positive_int("n_days", n_days, 60)
     check_seed(seed)
     rng = np.random.default_rng(seed)
@@ -248,7 +249,7 @@ def plot_series(
     """Each series in its own column: the whole series with the train/test boundary at index ``split``
     (top), and its last ``last`` days with the forecasts (name -> {label: array aligned with the end
     of the series}) (bottom)."""
-    check_arguments(plot_series, locals(), series=None, split=None)
+    check_arguments(plot_series, locals(), series="own", split="own")
     import matplotlib.pyplot as plt
 
     if not series:
@@ -281,7 +282,7 @@ def plot_rating_matrix(
     matrices: Sequence[Any], titles: Sequence[str], max_users: int = 60, max_items: int = 80, show: bool = True
 ) -> Any:
     """Side-by-side heatmaps of rating matrices (users x items; NaN = not rated, drawn white)."""
-    check_arguments(plot_rating_matrix, locals(), matrices="arrays", titles=None)
+    check_arguments(plot_rating_matrix, locals(), matrices="arrays", titles="own")
     import matplotlib.pyplot as plt
 
     mats = [np.asarray(m, dtype=float) for m in matrices]
@@ -308,7 +309,8 @@ def plot_audio(
 
     ``spectrograms`` has shape (clips, frames, bins), bins running from 0 Hz to ``sample_rate / 2``.
     """
-    check_arguments(plot_audio, locals(), waves="arrays", spectrograms="arrays", labels=None)
+    check_arguments(plot_audio, locals(), waves="arrays", spectrograms="arrays", labels="own",
+                    sample_rate=(1, 192_000), frame_step=(1, 10**6))
     import matplotlib.pyplot as plt
 
     waves, specs = np.asarray(waves, dtype=float), np.asarray(spectrograms, dtype=float)

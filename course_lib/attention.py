@@ -197,7 +197,7 @@ def measure_attention_cost(
             repeats, or a function whose weights are not of shape (batch, n, n).
     """
     check_arguments(measure_attention_cost, locals(),
-                    attention_fn=None, lengths=None, depth=None, batch=None, repeats=None)
+                    attention_fn="own", lengths=None, depth="own", batch="own", repeats="own")
     import tensorflow as tf
 
     check_callable(attention_fn, "attention_fn")
@@ -290,7 +290,7 @@ def plot_attention(
         ValueError: for weights that are not 2-D or 3-D, negative or not finite, or labels/titles
             whose number does not match.
     """
-    check_arguments(plot_attention, locals(), weights="array", titles=None)
+    check_arguments(plot_attention, locals(), weights="array", titles="own")
     import matplotlib.pyplot as plt
 
     w = np.asarray(weights, dtype=float)

@@ -51,6 +51,7 @@ def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
         FileNotFoundError: ``path`` does not exist.
         ValueError: ``path`` is a folder, or ``chunk_size`` is not a positive int.
     """
+    check_arguments(file_sha256, locals(), path="own", chunk_size="own")
     path = Path(path)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"expected chunk_size to be an int >= 1, got {chunk_size!r}")
@@ -80,7 +81,7 @@ def array_fingerprint(*arrays: Any) -> str:
     for i, a in enumerate(arrays):
         a = np.ascontiguousarray(np.asarray(a))
         if a.dtype == object:
-            raise ValueError(f"array {i}: expected a numeric or string array, got dtype object")
+            raise ValueError(f"arrays[{i}]: expected a numeric or string array, got dtype object")
         digest.update(f"{a.dtype.str}|{a.shape}|".encode())
         digest.update(a.tobytes())
     return digest.hexdigest()
@@ -142,6 +143,8 @@ def write_run_record(
         ValueError: an empty name, hyper-parameters that JSON cannot hold (NaN and inf included),
             metrics that are not finite numbers, or a data hash that is not a hex SHA-256.
     """
+    check_arguments(write_run_record, locals(),
+                    path="own", name="own", hyperparameters="own", metrics="own", data_sha256="own", notes="own")
     if not isinstance(hyperparameters, Mapping):
         raise ValueError(f"expected hyperparameters to be a dict, got {type(hyperparameters).__name__}")
     try:
@@ -172,6 +175,7 @@ def load_run_record(path: str | Path) -> dict[str, Any]:
     Raises:
         ValueError: the file is not JSON, or lacks one of :data:`RECORD_KEYS`.
     """
+    check_arguments(load_run_record, locals(), path="own")
     text = Path(path).read_text(encoding="utf-8")
     try:
         record = json.loads(text)
@@ -193,8 +197,15 @@ def compare_runs(records: Sequence[Mapping[str, Any]], metrics: Sequence[str] | 
     Raises:
         ValueError: fewer than two records, or a requested metric missing from a run.
     """
+    check_arguments(compare_runs, locals(), records="own", metrics="own")
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, (list, tuple)):
+        raise ValueError(f"expected records to be a list of run records, got {type(records).__name__}")
     if len(records) < 2:
         raise ValueError(f"expected at least two run records to compare, got {len(records)}")
+    for i, r in enumerate(records):
+        missing = [k for k in RECORD_KEYS if not isinstance(r, Mapping) or k not in r]
+        if missing:
+            raise ValueError(f"records[{i}]: expected a run record with keys {list(RECORD_KEYS)}, missing {missing}")
     names = [_check_name(r.get("name")) for r in records]
     keys = sorted(set().union(*(r["hyperparameters"] for r in records)))
     differ = [k for k in keys if len({json.dumps(r["hyperparameters"].get(k), sort_keys=True) for r in records}) > 1]
@@ -231,10 +242,12 @@ def model_card(
     Raises:
         ValueError: an empty title, intended use or data description, or no limitation given.
     """
+    check_arguments(model_card, locals(),
+                    record="own", title="own", intended_use="own", limitations="own", data_description="own")
     for label, text in (("title", title), ("intended_use", intended_use), ("data_description", data_description)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"expected a non-empty {label}, got {text!r}")
-    if isinstance(limitations, str) or not limitations:
+    if isinstance(limitations, str) or not isinstance(limitations, (list, tuple)) or not limitations:
         raise ValueError("expected a non-empty list of limitations: every model has some")
     missing = [k for k in RECORD_KEYS if k not in record]
     if missing:
@@ -537,7 +550,7 @@ def plot_histograms(
     Raises:
         ValueError: no histogram, or one whose shape is not (buckets, 3).
     """
-    check_arguments(plot_histograms, locals(), log=None)
+    check_arguments(plot_histograms, locals(), log="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -573,7 +586,7 @@ def plot_runs(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str, sh
     Raises:
         ValueError: no run, or a run without ``metric``.
     """
-    check_arguments(plot_runs, locals(), metric=None)
+    check_arguments(plot_runs, locals(), metric="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure

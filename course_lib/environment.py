@@ -57,6 +57,7 @@ def set_seed(seed: int) -> None:
     Raises:
         ValueError: if ``seed`` is not a non-negative integer.
     """
+    check_arguments(set_seed, locals(), seed="own")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"expected seed to be a non-negative int, got {seed!r}")
     import keras
@@ -93,6 +94,7 @@ def _configure_matplotlib() -> None:
 
 def environment_report(strategy: Any | None = None) -> dict[str, str]:
     """Versions, devices and the strategy, as a dict of short strings."""
+    check_arguments(environment_report, locals(), strategy="own")
     import keras
     import numpy as np
     import tensorflow as tf
@@ -150,7 +152,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     Returns:
         The ``tf.distribute.Strategy`` every model in the notebook is built under.
     """
-    check_arguments(setup_notebook, locals(), seed=None, cpu_replicas=None)
+    check_arguments(setup_notebook, locals(), seed="own", cpu_replicas="own")
     if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
         raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
     cpu_replicas = replicas_from_environment(cpu_replicas)

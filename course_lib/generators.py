@@ -113,7 +113,7 @@ def review_sentiment(
         ValueError: a size that is not an int (``n_val``/``n_test`` may be 0, ``n_train`` >= 1), a
             total over ``MAX_REVIEWS``, a bad seed, or draws that ran out before enough unique reviews.
     """
-    check_arguments(review_sentiment, locals(), n_train=None, n_val=None, n_test=None)
+    check_arguments(review_sentiment, locals(), n_train="own", n_val="own", n_test="own")
     check_seed(seed)
     n_train = check_int(n_train, "n_train", 1, MAX_REVIEWS)
     n_val, n_test = check_int(n_val, "n_val", 0, MAX_REVIEWS), check_int(n_test, "n_test", 0, MAX_REVIEWS)
@@ -157,8 +157,9 @@ GENERATORS: dict[str, Callable[[], tuple[list[str], list[list[str]]]]] = {
 
 def render(name: str) -> str:
     """The dataset's tab-separated text (header row first, ``\\n`` line ends)."""
+    check_arguments(render, locals(), name="own")
     if not isinstance(name, str) or name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+        raise ValueError(f"unknown dataset {name!r}; expected name to be one of {sorted(GENERATORS)}")
     header, rows = GENERATORS[name]()
     for row in rows:
         if any("\t" in cell or "\n" in cell for cell in row):
@@ -168,10 +169,11 @@ def render(name: str) -> str:
 
 def write(name: str, root: Path) -> Path:
     """Write ``root/name/data.tsv`` and record its sha256 in ``root/SHA256SUMS``."""
+    check_arguments(write, locals(), name="own", root="own")
     from course_lib.data import MANIFEST, read_manifest, sha256_of
 
     if not isinstance(name, str) or name not in GENERATORS:  # before anything is created: "../x" stays out
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+        raise ValueError(f"unknown dataset {name!r}; expected name to be one of {sorted(GENERATORS)}")
     if not isinstance(root, (str, Path)) or not str(root):
         raise TypeError(f"expected root to be a folder path (str or pathlib.Path), got {type(root).__name__} {root!r:.40}")
     root = Path(root)

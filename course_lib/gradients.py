@@ -65,6 +65,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
             change an entry of ``x`` (e.g. 1e-20 next to 1.0: every difference would be 0), or ``f``
             does not return a finite scalar.
     """
+    check_arguments(numerical_gradient, locals(), f="own", x="own", eps="own")
     check_callable(f, "f")
     x = _float64_array(x, "x")
     if x.size > MAX_ENTRIES:
@@ -106,7 +107,7 @@ def relative_error(a: Any, b: Any, floor: float = 1e-12) -> float:
     check_arguments(relative_error, locals(), a="array", b="array")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"expected arrays of the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(f"expected arrays a and b of the same shape, got {a.shape} and {b.shape}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError("expected finite values (found nan or inf)")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
@@ -146,7 +147,7 @@ def layer_profile(model: Any, x: Any, y: Any, loss_fn: Callable[[Any, Any], Any]
     Raises:
         ValueError: for a model without layers, a layer without a kernel, or mismatched x and y.
     """
-    check_arguments(layer_profile, locals(), model=None, x=None, y=None)
+    check_arguments(layer_profile, locals(), model="own", x="own", y="own")
     import keras
     import tensorflow as tf
 
@@ -210,7 +211,7 @@ def plot_layer_norms(
     Raises:
         ValueError: for no panels, an empty panel, or values a log scale cannot show (≤ 0, nan, inf).
     """
-    check_arguments(plot_layer_norms, locals(), title=None)
+    check_arguments(plot_layer_norms, locals(), title="own")
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
@@ -257,7 +258,7 @@ def plot_step_size_errors(
     Raises:
         ValueError: for non-positive steps or curves whose length differs from ``eps``.
     """
-    check_arguments(plot_step_size_errors, locals(), eps="array", errors=None)
+    check_arguments(plot_step_size_errors, locals(), eps="array", errors="own")
     import matplotlib.pyplot as plt
 
     eps = np.asarray(eps, dtype=float)

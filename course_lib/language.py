@@ -145,7 +145,7 @@ def make_corpus(n_train: int = 6000, n_test: int = 1000, seed: int = 0) -> Corpu
         ValueError: if a size is not a positive int, the total is over ``MAX_CORPUS``, or the draws
             run out before enough distinct sentences were found.
     """
-    check_arguments(make_corpus, locals(), n_train=None, n_test=None)
+    check_arguments(make_corpus, locals(), n_train="own", n_test="own")
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
@@ -279,6 +279,7 @@ def other_number(verb: str) -> str:
     Raises:
         ValueError: if ``verb`` is not a verb of the grammar.
     """
+    check_arguments(other_number, locals(), verb="own")
     if verb not in _VERB_INFO:
         raise ValueError(f"expected a verb of the grammar, one of {sorted(_VERB_INFO)}, got {verb!r}")
     number, transitive = _VERB_INFO[verb]
@@ -294,6 +295,7 @@ def agreement_probes(sentences: Sequence[str]) -> list[tuple[str, str, str]]:
     Raises:
         ValueError: if a sentence is not a grammatical string.
     """
+    check_arguments(agreement_probes, locals(), sentences="own")
     probes = []
     for sentence in sentences:
         if not is_grammatical(sentence):
@@ -328,7 +330,7 @@ def plot_tokenizer_tradeoff(
     Raises:
         ValueError: if there are no points or a point is not two positive numbers.
     """
-    check_arguments(plot_tokenizer_tradeoff, locals(), curve=None)
+    check_arguments(plot_tokenizer_tradeoff, locals(), curve="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -371,7 +373,7 @@ def plot_attention_heads(
     Raises:
         ValueError: if the shape does not match the tokens.
     """
-    check_arguments(plot_attention_heads, locals(), weights="array", tokens=None)
+    check_arguments(plot_attention_heads, locals(), weights="array", tokens="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -401,7 +403,7 @@ def plot_distributions(
     Raises:
         ValueError: if there is nothing to plot or a distribution's length differs from ``tokens``.
     """
-    check_arguments(plot_distributions, locals(), tokens=None)
+    check_arguments(plot_distributions, locals(), tokens="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure

@@ -59,6 +59,7 @@ class LaunchResult:
 
 def free_ports(n: int) -> list[int]:
     """``n`` distinct TCP ports on 127.0.0.1 that were free a moment ago (the OS picks them)."""
+    check_arguments(free_ports, locals(), n="own")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"expected n to be an int >= 1, got {n!r}")
     sockets = []
@@ -84,7 +85,7 @@ def make_tf_config(workers: Sequence[str], index: int, task_type: str = "worker"
     Raises:
         ValueError: on an empty list, an address without a port, or an index out of range.
     """
-    check_arguments(make_tf_config, locals(), workers=None, index=None)
+    check_arguments(make_tf_config, locals(), workers="own", index="own")
     workers = list(workers)
     if not workers:
         raise ValueError("expected at least one worker address, got an empty list")
@@ -99,6 +100,7 @@ def make_tf_config(workers: Sequence[str], index: int, task_type: str = "worker"
 
 def leftover_processes(marker: str) -> list[str]:
     """Command lines of running processes that contain ``marker`` (e.g. a run's output folder)."""
+    check_arguments(leftover_processes, locals(), marker="own")
     if not isinstance(marker, str) or len(marker) < 3:
         raise ValueError(f"expected a marker string of at least 3 characters, got {marker!r}")
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
@@ -174,7 +176,7 @@ def launch(
         WorkerTimeout: the bound was reached (which workers were still running, and their log tails).
     """
     check_arguments(launch, locals(),
-                    num_workers=None, timeout_s=None, args=None, log_dir=None, env=None, poll_s=None)
+                    num_workers="own", timeout_s="own", args="own", log_dir="own", env="own", poll_s="own")
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
         raise ValueError(f"expected num_workers to be an int >= 1, got {num_workers!r}")
     if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or not 0 < timeout_s <= MAX_TIMEOUT_S:

@@ -43,6 +43,7 @@ __all__ = [
 
 def global_batches(global_batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``global_batch * steps`` training digits (flat, in a fixed order) and labels."""
+    check_arguments(global_batches, locals(), global_batch="own", steps="own")
     from course_lib.data import load_digits
 
     if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:

@@ -38,7 +38,7 @@ def find_notebooks(selectors: Iterable[str] = (), folders: Iterable[str] = FOLDE
     Raises:
         ValueError: when a selector matches no notebook.
     """
-    check_arguments(find_notebooks, locals(), folders=None)
+    check_arguments(find_notebooks, locals(), folders="own")
     folders = tuple(folders)
     for f in folders:
         if f not in FOLDERS:
@@ -56,7 +56,7 @@ def find_notebooks(selectors: Iterable[str] = (), folders: Iterable[str] = FOLDE
             hits = [p for p in every if p.stem == sel or p.stem.split("_")[0] == sel]
         if not hits:
             names = sorted({p.stem for p in every})
-            raise ValueError(f"no notebook matches {sel!r}; expected a number like 00 or one of {names}")
+            raise ValueError(f"no notebook matches {sel!r} (selectors); expected a number like 00 or one of {names}")
         chosen += [h for h in hits if h not in chosen]
     return chosen
 
@@ -144,7 +144,7 @@ def rehearse_notebooks(paths: Iterable[Path], replicas: int, timeout: int = 900)
     Raises:
         ValueError: when ``replicas`` is not an int >= 1.
     """
-    check_arguments(rehearse_notebooks, locals(), replicas=None)
+    check_arguments(rehearse_notebooks, locals(), replicas="own")
     from course_lib.environment import REPLICAS_VARIABLE
 
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
@@ -219,7 +219,9 @@ def check_notebooks(paths: Iterable[Path], extra_args: Iterable[str] = ()) -> li
 
 def format_table(rows: list[CheckRow]) -> str:
     """A Markdown table of check results."""
-    check_arguments(format_table, locals())
+    check_arguments(format_table, locals(), rows="own")
+    if any(not isinstance(r, CheckRow) for r in rows):
+        raise ValueError(f"expected rows to be CheckRow objects (from check_notebooks), got {rows!r:.60}")
     out = ["| notebook | result | seconds | pytest |", "|---|---|---:|---|"]
     for r in rows:
         out.append(f"| {r.notebook} | {'pass' if r.passed else 'FAIL'} | {r.seconds:.1f} | {r.summary} |")

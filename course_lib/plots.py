@@ -47,7 +47,7 @@ def plot_history(
     Raises:
         ValueError: if the history is empty or a requested metric is not in it.
     """
-    check_arguments(plot_history, locals(), history=None, metrics=None)
+    check_arguments(plot_history, locals(), history="own", metrics="own")
     import matplotlib.pyplot as plt
 
     logs = getattr(history, "history", history)
@@ -85,7 +85,7 @@ def show_images(
 
     ``size`` is the width of one image in inches; heights follow the images' aspect ratio.
     """
-    check_arguments(show_images, locals(), images="array", labels=None, ncols=None)
+    check_arguments(show_images, locals(), images="array", size=(0.01, 100.0), labels="own", ncols="own")
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
@@ -128,7 +128,7 @@ def plot_heatmap(
     show: bool = True,
 ) -> Any:
     """A 2-D matrix as a heatmap (attention weights, confusion matrices ...), with a colour bar."""
-    check_arguments(plot_heatmap, locals(), matrix="array", xlabels=None, ylabels=None)
+    check_arguments(plot_heatmap, locals(), matrix="array", xlabels="own", ylabels="own")
     import matplotlib.pyplot as plt
 
     m = np.asarray(matrix, dtype=float)

@@ -72,7 +72,7 @@ def make_lending_data(
     Raises:
         ValueError: for a bad argument.
     """
-    check_arguments(make_lending_data, locals(), n=None, minority_share=None, flip_rate=None)
+    check_arguments(make_lending_data, locals(), n="own", minority_share="own", flip_rate="own")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 30 <= n <= 10_000_000:
         raise ValueError(f"expected n to be an int >= 30 (and <= 10,000,000), got {n!r}")
     check_seed(seed)
@@ -115,7 +115,7 @@ def plot_attributions(
     Raises:
         ValueError: if shapes disagree or ``maps`` is empty.
     """
-    check_arguments(plot_attributions, locals(), images="array", labels=None)
+    check_arguments(plot_attributions, locals(), images="array", labels="own")
     import matplotlib.pyplot as plt
 
     images = np.asarray(images, dtype=float)
@@ -168,7 +168,7 @@ def plot_curves(
     Raises:
         ValueError: if ``curves`` is empty or a curve's length differs from ``x``'s.
     """
-    check_arguments(plot_curves, locals(), x=None)
+    check_arguments(plot_curves, locals(), x="own")
     import matplotlib.pyplot as plt
 
     x = np.asarray(x, dtype=float)
@@ -207,7 +207,7 @@ def plot_roc(scores: Mapping[str, tuple[Any, Any]], title: str | None = None, sh
     Raises:
         ValueError: if ``scores`` is empty or a score array is empty or not 1-D.
     """
-    check_arguments(plot_roc, locals(), scores=None)
+    check_arguments(plot_roc, locals(), scores="own")
     import matplotlib.pyplot as plt
 
     if not scores:

@@ -80,6 +80,7 @@ def tabular_mdp(env: Any) -> TabularMDP:
             [0, 1] or they do not sum to 1, a reward is not finite (NaN, inf), a next state is not a
             state of the table, or a next state is terminal in one entry and not in another.
     """
+    check_arguments(tabular_mdp, locals(), env="own")
     table = env if isinstance(env, dict) else getattr(getattr(env, "unwrapped", env), "P", None)
     if not isinstance(table, dict) or not table:
         raise ValueError(f"expected an environment with a transition table env.unwrapped.P, got {type(env).__name__}")
@@ -153,7 +154,7 @@ def rollout(envs: Any, act: Callable[[np.ndarray], Any], seed: int, max_steps: i
         ValueError: if ``envs`` is not a vector environment, ``max_steps`` is not an int >= 1, or
             ``act`` does not return one action per environment.
     """
-    check_arguments(rollout, locals(), envs=None, act=None, max_steps=None)
+    check_arguments(rollout, locals(), envs="own", act="own", max_steps="own")
     n = getattr(envs, "num_envs", None)
     if not isinstance(n, int):
         raise ValueError(f"expected a gymnasium vector environment (with num_envs), got {type(envs).__name__}")
@@ -260,7 +261,7 @@ def play(board: Sequence[int], move: int, player: int) -> tuple[int, ...]:
     if player not in (X, O):
         raise ValueError(f"expected player 1 (X) or -1 (O), got {player!r}")
     if isinstance(move, bool) or not isinstance(move, (int, np.integer)) or not 0 <= move < 9 or b[move] != 0:
-        raise ValueError(f"expected an empty square 0 … 8, got {move!r} on {b}")
+        raise ValueError(f"expected move to be an empty square 0 … 8, got {move!r} on {b}")
     out = list(b)
     out[move] = player
     return tuple(out)
@@ -344,13 +345,13 @@ def plot_value_maps(
     Raises:
         ValueError: if there are no panels or a panel's sizes do not match the map.
     """
-    check_arguments(plot_value_maps, locals(), title=None)
+    check_arguments(plot_value_maps, locals(), title="own")
     import matplotlib.pyplot as plt
 
     grid = np.asarray(desc)
     grid = np.vectorize(lambda c: c.decode() if isinstance(c, bytes) else str(c))(grid)
     if grid.ndim != 2:
-        raise ValueError(f"expected a 2-D map of letters, got shape {grid.shape}")
+        raise ValueError(f"expected desc to be a 2-D map of letters, got shape {grid.shape}")
     if not panels:
         raise ValueError("expected at least one panel {title: (values, policy)}")
     rows, cols = grid.shape
@@ -391,7 +392,7 @@ def moving_average(x: Any, window: int) -> np.ndarray:
     Raises:
         ValueError: if ``x`` is not 1-D or ``window`` is not an int in 1 … len(x).
     """
-    check_arguments(moving_average, locals(), x="array", window=None)
+    check_arguments(moving_average, locals(), x="array", window="own")
     arr = np.asarray(x, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"expected a 1-D sequence, got shape {arr.shape}")
@@ -429,7 +430,7 @@ def plot_curves(
     Raises:
         ValueError: if there are no curves, a curve is empty or not 1-D, or ``x`` does not match it.
     """
-    check_arguments(plot_curves, locals(), x=None)
+    check_arguments(plot_curves, locals(), x="own")
     import matplotlib.pyplot as plt
 
     if not curves:

@@ -69,6 +69,7 @@ def build_vocabulary(texts: Sequence[str], reserved: Sequence[str] = (PAD,)) -> 
         ValueError: if ``texts`` is not a sequence of strings, or a reserved token occurs in them.
         TypeError: ``reserved`` is a lone string (it would be split into characters), not a list.
     """
+    check_arguments(build_vocabulary, locals(), texts="own", reserved="own")
     texts = _check_texts(texts)
     reserved = check_strings(reserved, "reserved")
     if len(set(reserved)) != len(reserved) or any(not r or r.split() != [r] for r in reserved):
@@ -91,7 +92,7 @@ def encode_tokens(
         ValueError: for an unknown token, a text longer than ``max_len`` (at most ``MAX_LEN``,
             1,000,000), a bad ``padding``, or a vocabulary whose id 0 (padding) is a token of the texts.
     """
-    check_arguments(encode_tokens, locals(), vocabulary=None, max_len=None, padding=None)
+    check_arguments(encode_tokens, locals(), vocabulary="own", max_len="own", padding="own")
     texts = _check_texts(texts)
     if padding not in _PADDING:
         raise ValueError(f"expected padding to be one of {_PADDING}, got {padding!r}")
@@ -132,6 +133,7 @@ def decode_tokens(ids: Any, vocabulary: Sequence[str]) -> str:
     Raises:
         ValueError: if ``ids`` is not 1-D or holds an id outside the vocabulary.
     """
+    check_arguments(decode_tokens, locals(), ids="own", vocabulary="own")
     vocabulary = _check_vocabulary(vocabulary)
     ids = _check_ids(ids, "ids")
     if ids.ndim != 1:
@@ -244,6 +246,7 @@ def load_number_chars(max_train: int | None = None, column: str = "english") -> 
         max_train: keep only the first ``max_train`` training texts (all by default).
         column: ``english`` (e.g. ``three hundred five``) or ``chinese``.
     """
+    check_arguments(load_number_chars, locals(), max_train="own", column="own")
     from course_lib.data import load_generated
 
     check_str(column, "column", ("english", "chinese"))
@@ -282,7 +285,7 @@ def plot_gradient_decay(
     Raises:
         ValueError: if a curve's length differs from the lags', or a norm is not positive.
     """
-    check_arguments(plot_gradient_decay, locals(), lags="array", curves=None, show=None)
+    check_arguments(plot_gradient_decay, locals(), lags="array", curves="own", show="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -315,7 +318,7 @@ def plot_subset_accuracy(
     Raises:
         ValueError: if the models do not all have the same subsets, or an accuracy is outside [0, 1].
     """
-    check_arguments(plot_subset_accuracy, locals(), table=None, chance=None)
+    check_arguments(plot_subset_accuracy, locals(), table="own", chance="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
