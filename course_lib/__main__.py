@@ -100,11 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         from course_lib import data, generators
 
         if args.verify:
-            manifest = data.read_manifest()
-            for rel in sorted(manifest):
-                data.verify_file(data.DATASETS_DIR / rel)
-                print(f"ok  {rel}")
-            return 0
+            results = data.verify_datasets(data.DATASETS_DIR)
+            rows = [("file", "status", "fix"), *results]
+            widths = [max(len(r[i]) for r in rows) for i in range(2)]
+            for file, status, fix in rows:
+                print(f"{file:<{widths[0]}}  {status:<{widths[1]}}  {fix}".rstrip())
+            bad = sum(status != "ok" for _, status, _ in results)
+            print(f"{len(results) - bad} of {len(results)} files ok")
+            return 1 if bad or not results else 0
         for name in args.regenerate:
             path = generators.write(name, data.DATASETS_DIR)
             print(f"wrote {path.relative_to(nbtools.ROOT)} ({data.sha256_of(path)[:12]}...)")

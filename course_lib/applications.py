@@ -21,10 +21,14 @@ term) are written in the notebook, where they are taught.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+
+from course_lib._validate import check_arguments, check_float, check_seed
 
 from course_lib.plots import finish_figure
 
@@ -34,9 +38,9 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"expected {name} to be an int >= {minimum}, got {value!r}")
+def _positive_int(name: str, value: Any, minimum: int = 1, maximum: int = 100_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= maximum:
+        raise ValueError(f"expected {name} to be an int in [{minimum}, {maximum:,}], got {value!r}")
     return int(value)
 
 
@@ -102,13 +106,21 @@ def make_ratings(
     held out.
 
     Raises:
-        ValueError: for a non-positive size or a fraction outside (0, 1).
+        ValueError: for a size outside its range (n_users <= 100,000, n_items <= 100,000, at most
+            10**8 user-item pairs, rank <= 1,000), a fraction outside (0, 1), a noise that is not a
+            finite number >= 0 (NaN would make NaN ratings), or a bad seed.
     """
+    check_arguments(make_ratings, locals(),
+                    n_users="own", n_items="own", rank="own", density="own", noise="own", test_fraction="own")
     n_users, n_items = _positive_int("n_users", n_users, 2), _positive_int("n_items", n_items, 10)
-    rank = _positive_int("rank", rank)
+    rank = _positive_int("rank", rank, 1, 1000)
+    if n_users * n_items > 10**8:
+        raise ValueError(f"expected n_users * n_items <= 10**8 (the true-score matrix), got {n_users * n_items:,}")
     density, test_fraction = _fraction("density", density), _fraction("test_fraction", test_fraction)
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"expected noise to be a number >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
+        raise ValueError(f"expected noise to be a finite number >= 0, got {noise!r}")
+    noise = float(noise) + 0.0  # -0.0 -> 0.0 (NumPy's normal() refuses a negative zero scale)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     p = rng.normal(0.0, 1.0 / rank ** 0.25, size=(n_users, rank))
     q = rng.normal(0.0, 1.0 / rank ** 0.25, size=(n_items, rank))
@@ -164,11 +176,17 @@ def make_tone_words(
     signal-to-noise ratio of about ``snr_db`` decibels. Clips are shuffled.
 
     Raises:
-        ValueError: for a non-positive count, a rate too low for the highest tone, or a clip
-            shorter than 0.1 s.
+        ValueError: for a count outside [1, 10,000], a rate too low for the highest tone (or over
+            192 kHz), a clip shorter than 0.1 s or longer than 10 s, a snr_db that is not a finite
+            number, or a bad seed.
     """
-    n_per_word = _positive_int("n_per_word", n_per_word)
-    sample_rate = _positive_int("sample_rate", sample_rate)
+    check_arguments(make_tone_words, locals(), n_per_word="own", sample_rate="own", duration="own", snr_db="own")
+    n_per_word = _positive_int("n_per_word", n_per_word, 1, 10_000)
+    sample_rate = _positive_int("sample_rate", sample_rate, 1, 192_000)
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0.1 <= duration <= 10:
+        raise ValueError(f"expected duration to be a number of seconds in [0.1, 10], got {duration!r}")
+    check_float(snr_db, "snr_db", -100.0, 200.0)
+    check_seed(seed)
     highest = 450 * max(max(t) for t in TONE_WORDS.values()) * 2     # second harmonic of the top tone
     if sample_rate <= 2 * highest:
         raise ValueError(f"expected sample_rate > {2 * highest:.0f} Hz (twice the highest harmonic), got {sample_rate}")
@@ -211,9 +229,11 @@ def make_series(n_days: int = 1095, seed: int = 0) -> dict[str, np.ndarray]:
       "tomorrow = today" except by luck.
 
     Raises:
-        ValueError: if ``n_days`` is below 60.
+        ValueError: if ``n_days`` is not an int in [60, 100,000], or a bad seed.
     """
+    check_arguments(make_series, locals(), n_days="own")
     n_days = _positive_int("n_days", n_days, 60)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     t = np.arange(n_days)
     weekly = np.array([8.0, 6.0, 4.0, 2.0, 0.0, -12.0, -10.0])[t % 7]
@@ -229,6 +249,7 @@ def plot_series(
     """Each series in its own column: the whole series with the train/test boundary at index ``split``
     (top), and its last ``last`` days with the forecasts (name -> {label: array aligned with the end
     of the series}) (bottom)."""
+    check_arguments(plot_series, locals(), series="own", split="own")
     import matplotlib.pyplot as plt
 
     if not series:
@@ -261,6 +282,7 @@ def plot_rating_matrix(
     matrices: Sequence[Any], titles: Sequence[str], max_users: int = 60, max_items: int = 80, show: bool = True
 ) -> Any:
     """Side-by-side heatmaps of rating matrices (users x items; NaN = not rated, drawn white)."""
+    check_arguments(plot_rating_matrix, locals(), matrices="arrays", titles="own")
     import matplotlib.pyplot as plt
 
     mats = [np.asarray(m, dtype=float) for m in matrices]
@@ -287,6 +309,8 @@ def plot_audio(
 
     ``spectrograms`` has shape (clips, frames, bins), bins running from 0 Hz to ``sample_rate / 2``.
     """
+    check_arguments(plot_audio, locals(), waves="arrays", spectrograms="arrays", labels="own",
+                    sample_rate=(1, 192_000), frame_step=(1, 10**6))
     import matplotlib.pyplot as plt
 
     waves, specs = np.asarray(waves, dtype=float), np.asarray(spectrograms, dtype=float)
@@ -317,6 +341,7 @@ def plot_bars(
     reference_label: str = "best possible", show: bool = True,
 ) -> Any:
     """A bar chart of named values (e.g. a model against its baselines), with an optional reference line."""
+    check_arguments(plot_bars, locals())
     import matplotlib.pyplot as plt
 
     if not values:

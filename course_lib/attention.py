@@ -20,7 +20,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_callable, check_int, check_seed
+
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "scaled_dot_product_attention", "AttentionCost", "measure_attention_cost", "loglog_slope",
+    "plot_attention", "plot_curves",
+]
 
 _RANK_TEXT = "rank 3 (batch, time, depth) or 4 (batch, heads, time, depth)"
 
@@ -112,6 +119,7 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None) -> tu
             or dtypes, or a mask that does not broadcast to the scores, e.g.
             ``expected queries of rank 3 (batch, time, depth) or 4 (batch, heads, time, depth), got shape (4, 5)``.
     """
+    check_arguments(scaled_dot_product_attention, locals())
     import tensorflow as tf
 
     q, k, v = (tf.convert_to_tensor(t) for t in (q, k, v))
@@ -157,6 +165,10 @@ def _positive_ints(values: Any, name: str) -> np.ndarray:
     return out.astype(np.int64)
 
 
+#: The largest weight matrix :func:`measure_attention_cost` makes: batch * n * n float32 numbers (1 GiB).
+MAX_WEIGHTS = 2**28
+
+
 def measure_attention_cost(
     attention_fn: Callable[[Any, Any, Any], tuple[Any, Any]],
     lengths: Sequence[int],
@@ -177,21 +189,31 @@ def measure_attention_cost(
             :func:`scaled_dot_product_attention`.
         lengths: increasing sequence lengths.
         depth, batch: the inputs' depth d_k and batch size.
-        repeats: timed calls per length (>= 1).
+        repeats: timed calls per length (1 to 1000).
         seed: seed of the local generator drawing the inputs (global state is not touched).
 
     Raises:
         ValueError: for lengths that are not increasing positive ints, a non-positive depth, batch or
             repeats, or a function whose weights are not of shape (batch, n, n).
     """
+    check_arguments(measure_attention_cost, locals(),
+                    attention_fn="own", lengths=None, depth="own", batch="own", repeats="own")
     import tensorflow as tf
 
+    check_callable(attention_fn, "attention_fn")
     ns = _positive_ints(lengths, "lengths")
     if np.any(np.diff(ns) <= 0):
         raise ValueError(f"expected strictly increasing lengths, got {ns.tolist()}")
     for name, value in (("depth", depth), ("batch", batch), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
+    check_int(repeats, "repeats", 1, 1000)
+    check_int(depth, "depth", 1, 65_536)
+    check_seed(seed)
+    if len(ns) > 64 or batch * int(ns[-1]) ** 2 > MAX_WEIGHTS or batch * int(ns[-1]) * depth > MAX_WEIGHTS:
+        raise ValueError(f"expected at most 64 lengths and batch * n**2 and batch * n * depth <= {MAX_WEIGHTS:,} "
+                         f"(1 GiB of float32), got {len(ns)} lengths up to n={int(ns[-1]):,} with batch={batch}, "
+                         f"depth={depth}")
     rng = np.random.default_rng(seed)
     seconds, sizes = [], []
     for n in ns:
@@ -219,6 +241,7 @@ def loglog_slope(x: Any, y: Any) -> float:
     Raises:
         ValueError: for fewer than two points, different lengths, or values that are not positive.
     """
+    check_arguments(loglog_slope, locals(), x="array", y="array")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim != 1 or x.shape != y.shape or x.size < 2:
         raise ValueError(f"expected two 1-D arrays of the same length >= 2, got shapes {x.shape} and {y.shape}")
@@ -267,6 +290,7 @@ def plot_attention(
         ValueError: for weights that are not 2-D or 3-D, negative or not finite, or labels/titles
             whose number does not match.
     """
+    check_arguments(plot_attention, locals(), weights="array", titles="own")
     import matplotlib.pyplot as plt
 
     w = np.asarray(weights, dtype=float)
@@ -334,6 +358,7 @@ def plot_curves(
         ValueError: for no panels, an empty panel, a series whose length differs from ``x``, or
             non-positive values on a log axis.
     """
+    check_arguments(plot_curves, locals(), x="array")
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 

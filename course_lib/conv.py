@@ -17,7 +17,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "conv_output_size", "plot_filtered", "plot_kernels", "plot_feature_maps",
+]
 
 _PADDINGS = ("valid", "same")
 
@@ -49,6 +54,7 @@ def conv_output_size(n: int, k: int, padding: str | int = "valid", stride: int =
     Raises:
         ValueError: for a bad argument, or when the (dilated) kernel is longer than the padded input.
     """
+    check_arguments(conv_output_size, locals(), n="own", k="own", padding="own", stride="own", dilation="own")
     n = _positive_int("n", n)
     k = _positive_int("k", k)
     s = _positive_int("stride", stride)
@@ -101,6 +107,7 @@ def plot_filtered(
     Raises:
         ValueError: if the image or a response does not have an image's shape, or there are none.
     """
+    check_arguments(plot_filtered, locals(), image="array", ncols="own")
     import matplotlib.pyplot as plt
 
     image = np.asarray(image)
@@ -155,6 +162,7 @@ def plot_kernels(
         ValueError: for another shape (a layer with several input channels has no single image
             per filter: pass ``kernel[:, :, c, :]`` to see input channel ``c``).
     """
+    check_arguments(plot_kernels, locals(), kernels="array", ncols="own", show="own")
     import matplotlib.pyplot as plt
 
     k = np.asarray(kernels, dtype=float)
@@ -210,6 +218,7 @@ def plot_feature_maps(
     Raises:
         ValueError: if ``maps`` is not (h, w, channels), or ``labels`` has the wrong length.
     """
+    check_arguments(plot_feature_maps, locals(), maps="array", image="array", ncols="own", labels="own")
     import matplotlib.pyplot as plt
 
     m = np.asarray(maps, dtype=float)

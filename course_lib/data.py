@@ -16,6 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "DataIntegrityError", "ImageSplit", "load_digits", "load_image_dataset", "make_dataset",
+    "digits_datasets", "load_sample_photos", "sha256_of", "read_manifest", "verify_file",
+    "verify_datasets", "parse_table", "load_generated",
+]
+
 #: Where the generated datasets live: ``datasets/`` at the top of the repository.
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 MANIFEST = "SHA256SUMS"
@@ -70,6 +78,7 @@ def load_digits(layout: str = "flat", seed: int = 0) -> ImageSplit:
         layout: ``"flat"`` for vectors of 64 pixels, ``"image"`` for (8, 8, 1) images.
         seed: seed of the split.
     """
+    check_arguments(load_digits, locals())
     _check_layout(layout)
     from sklearn.datasets import load_digits as sk_load_digits
     from sklearn.model_selection import train_test_split
@@ -98,6 +107,7 @@ def load_image_dataset(
     had -- no network, or ``online=False`` -- this prints which data is used instead and falls back
     to :func:`load_digits`, so a notebook runs either way.
     """
+    check_arguments(load_image_dataset, locals(), name="own")
     _check_layout(layout)
     if name not in ("digits", "mnist"):
         raise ValueError(f"expected name 'digits' or 'mnist', got {name!r}")
@@ -165,6 +175,7 @@ def make_dataset(
         seed: shuffle seed.
         strategy: if given, ``global_batch`` must divide evenly across its replicas.
     """
+    check_arguments(make_dataset, locals(), x="own", y="own", global_batch="own", training="own")
     import tensorflow as tf
 
     from course_lib.distribute import check_global_batch
@@ -194,6 +205,7 @@ def digits_datasets(
     global_batch: int, layout: str = "flat", strategy: Any = None, seed: int = 0
 ) -> tuple[Any, Any, Any]:
     """Train, validation and test pipelines of the digits split, batched by ``global_batch``."""
+    check_arguments(digits_datasets, locals())
     split = load_digits(layout)
     return (
         make_dataset(split.x_train, split.y_train, global_batch, training=True, seed=seed, strategy=strategy),
@@ -215,35 +227,85 @@ def load_sample_photos() -> dict[str, np.ndarray]:
 
 def sha256_of(path: Path) -> str:
     """The hex sha256 of a file's bytes."""
+    check_arguments(sha256_of, locals())
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _fix(path: Path, root: Path) -> str:
+    """How to get a dataset file's right bytes back, whatever git's line-ending settings."""
+    from course_lib.generators import GENERATORS
+
+    name = Path(path).relative_to(root).parts[0]
+    if name not in GENERATORS:
+        return f"{name} is not a generated dataset: delete {Path(path).parent}, or add its generator to course_lib.generators"
+    return f"regenerate it with `python -m course_lib datasets --regenerate {name}`"
+
+
 def read_manifest(root: Path = DATASETS_DIR) -> dict[str, str]:
-    """``{relative path: sha256}`` from ``datasets/SHA256SUMS`` (``sha256sum`` format)."""
-    manifest = Path(root) / MANIFEST
+    """``{relative path: sha256}`` from ``datasets/SHA256SUMS`` (``sha256sum`` format).
+
+    Raises:
+        DataIntegrityError: the manifest is missing, or a line is not ``<64 hex digits>  <path>``
+            (the message names the line and how to fix it).
+    """
+    check_arguments(read_manifest, locals(), root="own")
+    manifest = Path(_check_path(root, "root")) / MANIFEST
     if not manifest.exists():
         raise DataIntegrityError(f"{manifest}: manifest not found")
-    entries = {}
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, rel = line.split(maxsplit=1)
-            entries[rel.lstrip("*")] = digest
+    fix = (f"restore it with `git checkout -- {MANIFEST}` (in {manifest.parent}), or delete the line and run "
+           f"`python -m course_lib datasets --regenerate NAME` for the dataset it named")
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataIntegrityError(f"{manifest}: not UTF-8 text ({err}); {fix}") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        digest, rel = (parts[0], parts[1].strip().lstrip("*")) if len(parts) == 2 else (parts[0], "")
+        if (len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not rel
+                or rel.startswith("/") or ".." in Path(rel).parts or "\\" in rel):
+            raise DataIntegrityError(
+                f"{manifest}, line {number}: expected '<64 lowercase hex digits>  <relative path>', "
+                f"got {line!r:.120}; {fix}")
+        if rel in entries:
+            raise DataIntegrityError(f"{manifest}, line {number}: {rel} is listed twice; {fix}")
+        entries[rel] = digest
     return entries
+
+
+def _check_path(path: Any, name: str) -> Path:
+    if isinstance(path, Path):
+        return path
+    if not isinstance(path, str) or not path:
+        raise TypeError(f"expected {name} to be a path (str or pathlib.Path), got {type(path).__name__} {path!r:.40}")
+    return Path(path)
 
 
 def verify_file(path: Path, root: Path = DATASETS_DIR) -> None:
     """Raise :class:`DataIntegrityError` naming the file unless its sha256 is the manifest's."""
-    path, root = Path(path), Path(root)
-    rel = path.relative_to(root).as_posix()
+    check_arguments(verify_file, locals(), path="own", root="own")
+    path, root = _check_path(path, "path"), _check_path(root, "root")
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        raise ValueError(f"expected path to be inside root {root}, got {path}") from None
     expected = read_manifest(root).get(rel)
     if expected is None:
         raise DataIntegrityError(f"{path}: not listed in {root / MANIFEST}")
     if not path.exists():
-        raise DataIntegrityError(
-            f"{path}: missing; regenerate it with `python -m course_lib datasets --regenerate {path.parent.name}`"
-        )
-    actual = sha256_of(path)
+        raise DataIntegrityError(f"{path}: missing; {_fix(path, root)}")
+    content = path.read_bytes()
+    actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
+        if b"\r\n" in content and hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest() == expected:
+            raise DataIntegrityError(
+                f"{path}: its line ends were changed to CRLF (git's core.autocrlf on Windows; the repository's "
+                f".gitattributes marks datasets/ as -text to prevent it); {_fix(path, root)}, which writes "
+                f"the exact bytes")
+        # (wording kept: chapter 00 shows this message in a stored output; with .gitattributes,
+        # `git checkout` restores the exact bytes even on a Windows autocrlf clone)
         raise DataIntegrityError(
             f"{path}: sha256 {actual[:12]}... does not match the manifest's {expected[:12]}...; the file "
             f"was changed or damaged. Restore it (git checkout -- {path.name}) or regenerate it with "
@@ -251,8 +313,37 @@ def verify_file(path: Path, root: Path = DATASETS_DIR) -> None:
         )
 
 
+def verify_datasets(root: Path = DATASETS_DIR) -> list[tuple[str, str, str]]:
+    """Check every dataset file; one ``(file, status, fix)`` row each, never stopping at the first bad one.
+
+    Status is ``ok``, ``missing``, ``damaged``, ``CRLF line ends``, ``not in manifest`` (a
+    ``data.tsv`` the manifest does not list) or, for an unreadable manifest, ``bad manifest``.
+    """
+    check_arguments(verify_datasets, locals(), root="own")
+    root = _check_path(root, "root")
+    try:
+        manifest = read_manifest(root)
+    except DataIntegrityError as err:
+        return [(MANIFEST, "bad manifest", str(err))]
+    rows = []
+    for rel in sorted(manifest):
+        path = root / rel
+        try:
+            verify_file(path, root)
+            rows.append((rel, "ok", ""))
+        except DataIntegrityError as err:
+            status = ("missing" if not path.exists() else "CRLF line ends" if "CRLF" in str(err) else "damaged")
+            rows.append((rel, status, _fix(path, root)))
+    for path in sorted(root.glob("*/data.tsv")):
+        rel = path.relative_to(root).as_posix()
+        if rel not in manifest:
+            rows.append((rel, "not in manifest", _fix(path, root)))
+    return rows
+
+
 def parse_table(text: str) -> dict[str, np.ndarray]:
     """Columns of a tab-separated table with a header row; int, float or str arrays."""
+    check_arguments(parse_table, locals(), text="own")
     rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
     if not rows:
         raise ValueError("expected a table with a header row, got an empty text")
@@ -282,10 +373,11 @@ def load_generated(name: str, root: Path | None = None) -> dict[str, np.ndarray]
         ValueError: for an unknown name.
         DataIntegrityError: naming the file, when it is not the file the manifest lists.
     """
+    check_arguments(load_generated, locals(), name="own")
     from course_lib.generators import GENERATORS, render
 
     if name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+        raise ValueError(f"unknown dataset {name!r}; expected name to be one of {sorted(GENERATORS)}")
     root = Path(root) if root is not None else DATASETS_DIR
     if not (root / MANIFEST).exists():
         print(f"{root} not found: generating {name!r} in memory from course_lib.generators")

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import platform
+import socket
 import threading
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from course_lib._validate import check_arguments, check_path, check_str
 
 __all__ = [
     "file_sha256", "array_fingerprint", "library_versions", "write_run_record", "load_run_record",
@@ -35,6 +38,7 @@ __all__ = [
 #: The keys every run record has.
 RECORD_KEYS = ("name", "created", "hyperparameters", "metrics", "data_sha256", "versions", "notes")
 _MAX_BODY = 10 * 1024 * 1024  # bytes: larger request bodies are refused (413)
+_LISTEN_BACKLOG = 128  # connections the OS queues before the server accepts them (a burst of clients)
 
 
 # --- fingerprints ------------------------------------------------------------------------------
@@ -47,6 +51,7 @@ def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
         FileNotFoundError: ``path`` does not exist.
         ValueError: ``path`` is a folder, or ``chunk_size`` is not a positive int.
     """
+    check_arguments(file_sha256, locals(), path="own", chunk_size="own")
     path = Path(path)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"expected chunk_size to be an int >= 1, got {chunk_size!r}")
@@ -76,7 +81,7 @@ def array_fingerprint(*arrays: Any) -> str:
     for i, a in enumerate(arrays):
         a = np.ascontiguousarray(np.asarray(a))
         if a.dtype == object:
-            raise ValueError(f"array {i}: expected a numeric or string array, got dtype object")
+            raise ValueError(f"arrays[{i}]: expected a numeric or string array, got dtype object")
         digest.update(f"{a.dtype.str}|{a.shape}|".encode())
         digest.update(a.tobytes())
     return digest.hexdigest()
@@ -135,15 +140,22 @@ def write_run_record(
     and to see whether a result can be reproduced.
 
     Raises:
-        ValueError: an empty name, hyper-parameters that JSON cannot hold, metrics that are not
-            finite numbers, or a data hash that is not a hex SHA-256.
+        ValueError: an empty name, hyper-parameters that JSON cannot hold (NaN and inf included),
+            metrics that are not finite numbers, or a data hash that is not a hex SHA-256.
     """
+    check_arguments(write_run_record, locals(),
+                    path="own", name="own", hyperparameters="own", metrics="own", data_sha256="own", notes="own")
     if not isinstance(hyperparameters, Mapping):
         raise ValueError(f"expected hyperparameters to be a dict, got {type(hyperparameters).__name__}")
     try:
-        hyper = json.loads(json.dumps(dict(hyperparameters)))
+        hyper = json.loads(json.dumps(dict(hyperparameters), allow_nan=False))
     except TypeError as err:
         raise ValueError(f"hyperparameters must be JSON values (str, int, float, bool, list, dict): {err}") from None
+    except ValueError:
+        raise ValueError(f"hyperparameters must be finite numbers (JSON has no NaN or inf), got "
+                         f"{dict(hyperparameters)!r:.80}") from None
+    check_path(path, "path")
+    check_str(notes, "notes", empty=True)
     record = {
         "name": _check_name(name),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -163,6 +175,7 @@ def load_run_record(path: str | Path) -> dict[str, Any]:
     Raises:
         ValueError: the file is not JSON, or lacks one of :data:`RECORD_KEYS`.
     """
+    check_arguments(load_run_record, locals(), path="own")
     text = Path(path).read_text(encoding="utf-8")
     try:
         record = json.loads(text)
@@ -184,8 +197,15 @@ def compare_runs(records: Sequence[Mapping[str, Any]], metrics: Sequence[str] | 
     Raises:
         ValueError: fewer than two records, or a requested metric missing from a run.
     """
+    check_arguments(compare_runs, locals(), records="own", metrics="own")
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, (list, tuple)):
+        raise ValueError(f"expected records to be a list of run records, got {type(records).__name__}")
     if len(records) < 2:
         raise ValueError(f"expected at least two run records to compare, got {len(records)}")
+    for i, r in enumerate(records):
+        missing = [k for k in RECORD_KEYS if not isinstance(r, Mapping) or k not in r]
+        if missing:
+            raise ValueError(f"records[{i}]: expected a run record with keys {list(RECORD_KEYS)}, missing {missing}")
     names = [_check_name(r.get("name")) for r in records]
     keys = sorted(set().union(*(r["hyperparameters"] for r in records)))
     differ = [k for k in keys if len({json.dumps(r["hyperparameters"].get(k), sort_keys=True) for r in records}) > 1]
@@ -222,10 +242,12 @@ def model_card(
     Raises:
         ValueError: an empty title, intended use or data description, or no limitation given.
     """
+    check_arguments(model_card, locals(),
+                    record="own", title="own", intended_use="own", limitations="own", data_description="own")
     for label, text in (("title", title), ("intended_use", intended_use), ("data_description", data_description)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"expected a non-empty {label}, got {text!r}")
-    if isinstance(limitations, str) or not limitations:
+    if isinstance(limitations, str) or not isinstance(limitations, (list, tuple)) or not limitations:
         raise ValueError("expected a non-empty list of limitations: every model has some")
     missing = [k for k in RECORD_KEYS if k not in record]
     if missing:
@@ -250,13 +272,72 @@ def model_card(
 # --- a tiny prediction server ------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    """A ``ThreadingHTTPServer`` with a listen backlog for bursts and no tracebacks on stderr."""
+
+    request_queue_size = _LISTEN_BACKLOG  # the default, 5, drops connections under a burst of clients
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-request (reset, broken pipe, timeout) is not the server's fault:
+        # the request is dropped quietly instead of printing a traceback into the notebook.
+        pass
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _BadRequest(Exception):
+    """A request the server refuses: an HTTP status and the message sent back as JSON."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _check_instances(instances: Any) -> None:
+    """Raise :class:`_BadRequest` unless ``instances`` is nested lists of finite JSON numbers."""
+    stack = [instances]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            what = "null" if item is None else type(item).__name__
+            raise _BadRequest(400, f"expected 'instances' to hold only numbers, got {what} {item!r:.40}")
+        elif not math.isfinite(item):
+            raise _BadRequest(400, f"expected 'instances' to hold finite numbers, got {item!r}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise _BadRequest(400, f"the body is not strict JSON: {name} is not a JSON number")
+
+
+def _host_forms(host: str, port: int) -> set[str]:
+    """The Host headers a request to this server may carry: its own address, or localhost, with the port."""
+    names = {host.lower(), "localhost", "127.0.0.1", "[::1]"}
+    if ":" in host:  # an IPv6 address is written in brackets in a Host header
+        names.add(f"[{host.lower()}]")
+    return {f"{name}:{port}" for name in names}
+
+
 class PredictionServer:
     """Serve ``predict`` on ``http://127.0.0.1:PORT`` with TensorFlow Serving's REST API, in a thread.
 
     - ``GET /v1/models/NAME`` answers the model's status (``{"model_version_status": [...]}``);
     - ``POST /v1/models/NAME:predict`` with ``{"instances": [...]}`` (the row format: a list with
       one entry per example) answers ``{"predictions": [...]}``;
-    - a bad request gets status 400 and ``{"error": "..."}``, an unknown path 404.
+    - a bad request gets a 4xx status and ``{"error": "..."}``: 400 (not JSON, not UTF-8, nested too
+      deeply, an instance that is not a finite number, a bad ``Content-Length`` or ``Host``), 404
+      (unknown path), 405 (another method), 408 (the body did not arrive within
+      ``read_timeout_s``), 411 (no ``Content-Length``), 413 (a body over ``max_body_bytes``, refused
+      before it is read), 415 (a ``Content-Type`` other than ``application/json``); predictions that
+      JSON cannot carry (inf, NaN) get 500. Every reply is strict JSON, and the server keeps serving.
+
+    Only requests whose ``Host`` header names this server (its host or ``localhost``, with its port)
+    are answered, and only JSON bodies are accepted, so that a web page in a browser on this machine
+    cannot send it requests (a cross-site form posts ``text/plain``; DNS rebinding sends another Host).
 
     Use it as a context manager: the server starts on entering and is shut down (and its thread
     joined) on leaving, even after an error. ``port=0`` lets the OS pick a free port.
@@ -265,20 +346,39 @@ class PredictionServer:
         predict: called with a float32 array of shape (batch, ...); returns an array-like whose
             first dimension is the batch.
         model_name: the NAME in the URLs.
-        host: the address to listen on (the default only accepts connections from this machine).
+        host: the address to listen on (the default, 127.0.0.1, only accepts connections from this
+            machine); ``""`` (every interface) is refused.
         port: the port (0: any free port).
+        max_body_bytes: the largest request body accepted, in [1, 1 GiB] (default 10 MiB).
+        read_timeout_s: how long a connection may stay silent while a request is read, in
+            (0, 3600] seconds (default 10).
     """
 
     def __init__(self, predict: Callable[[np.ndarray], Any], model_name: str, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, *, max_body_bytes: int = _MAX_BODY, read_timeout_s: float = 10.0) -> None:
         if not callable(predict):
             raise ValueError(f"expected predict to be a function, got {type(predict).__name__}")
         if not isinstance(model_name, str) or not model_name or any(c in model_name for c in "/: ?#"):
             raise ValueError(f"expected a model name without '/', ':', spaces, '?' or '#', got {model_name!r}")
+        if not isinstance(host, str):
+            raise TypeError(f"expected host to be a str such as '127.0.0.1', got {type(host).__name__}")
+        if not host.strip():
+            raise ValueError("host='' would listen on every network interface, so any machine that can reach "
+                             "this one could call the model: use host='127.0.0.1' (the default), or name the "
+                             "interface explicitly (e.g. '0.0.0.0') if that is really what you want")
+        if any(c in host for c in "/ []@?#"):
+            raise ValueError(f"expected host to be an address or a name such as '127.0.0.1', got {host!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"expected port to be an int in [0, 65535], got {port!r}")
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or not 1 <= max_body_bytes <= 1 << 30:
+            raise ValueError(f"expected max_body_bytes to be an int in [1, 2**30], got {max_body_bytes!r}")
+        if (isinstance(read_timeout_s, bool) or not isinstance(read_timeout_s, (int, float))
+                or not 0 < read_timeout_s <= 3600):
+            raise ValueError(f"expected read_timeout_s to be a number of seconds in (0, 3600], got {read_timeout_s!r}")
         self.predict, self.model_name, self.host, self.port = predict, model_name, host, port
+        self.max_body_bytes, self.read_timeout_s = max_body_bytes, float(read_timeout_s)
         self.requests_served = 0
+        self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -287,58 +387,133 @@ class PredictionServer:
         """The model's base URL, ``http://127.0.0.1:PORT/v1/models/NAME``."""
         if self._server is None:
             raise RuntimeError("the server is not running: use it in a `with` block")
-        return f"http://{self.host}:{self._server.server_address[1]}/v1/models/{self.model_name}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_address[1]}/v1/models/{self.model_name}"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self, port: int) -> type[BaseHTTPRequestHandler]:
         outer = self
         status_path, predict_path = f"/v1/models/{self.model_name}", f"/v1/models/{self.model_name}:predict"
+        hosts = _host_forms(self.host, port)
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = outer.read_timeout_s  # the socket's timeout: a silent client cannot hold a thread
+            default_request_version = "HTTP/1.0"  # answer even a garbled request line with a status and headers
+
             def log_message(self, *args: Any) -> None:  # keep the notebook's output clean
                 pass
 
             def _reply(self, code: int, body: Mapping[str, Any]) -> None:
-                data = json.dumps(body).encode()
+                try:
+                    data = json.dumps(body, allow_nan=False).encode()
+                except ValueError:  # inf or NaN: JSON has no such numbers
+                    code = 500
+                    data = json.dumps({"error": "the model returned a non-finite number (inf or NaN), which JSON "
+                                                "cannot carry; check the model and its inputs"}).encode()
+                if code >= 400:
+                    self.close_connection = True  # an unread body must not be taken for the next request
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if code >= 400:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(data)
 
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                # http.server's own errors (a malformed request line, headers too long, a timeout) as JSON
+                try:
+                    self._reply(code, {"error": message or explain or self.responses.get(code, ("error",))[0]})
+                except OSError:
+                    self.close_connection = True
+
+            def _check_host(self) -> None:
+                host = (self.headers.get("Host") or "").strip().lower()
+                if host not in hosts:
+                    raise _BadRequest(400, f"the Host header {host!r:.80} does not name this server; "
+                                           f"expected one of {sorted(hosts)}")
+
             def do_GET(self) -> None:
+                try:
+                    self._check_host()
+                except _BadRequest as err:
+                    return self._reply(err.code, {"error": err.message})
                 if self.path != status_path:
                     return self._reply(404, {"error": f"unknown path {self.path}; try GET {status_path}"})
                 self._reply(200, {"model_version_status": [
                     {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]})
 
-            def do_POST(self) -> None:
+            def _refuse_method(self) -> None:
+                self._reply(405, {"error": f"method {self.command} is not allowed; use GET {status_path} "
+                                           f"or POST {predict_path}"})
+
+            do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
+
+            def _read_body(self) -> Any:
+                self._check_host()
                 if self.path != predict_path:
-                    return self._reply(404, {"error": f"unknown path {self.path}; try POST {predict_path}"})
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > _MAX_BODY:
-                    return self._reply(413, {"error": f"request body of {length} bytes is over {_MAX_BODY}"})
+                    raise _BadRequest(404, f"unknown path {self.path}; try POST {predict_path}")
+                media_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                if media_type != "application/json":
+                    raise _BadRequest(415, f"expected Content-Type: application/json, got {media_type or 'none'!r:.80}")
+                if self.headers.get("Transfer-Encoding"):
+                    raise _BadRequest(411, "chunked bodies are not accepted: send a Content-Length header")
+                raw_length = self.headers.get("Content-Length")
+                if raw_length is None:
+                    raise _BadRequest(411, "a Content-Length header is required")
+                raw_length = raw_length.strip()
+                if not (raw_length.isascii() and raw_length.isdigit()):
+                    raise _BadRequest(400, f"expected Content-Length to be a number of bytes >= 0, got {raw_length!r:.40}")
+                length = int(raw_length)
+                if length > outer.max_body_bytes:
+                    raise _BadRequest(413, f"request body of {length} bytes is over {outer.max_body_bytes}")
                 try:
-                    body = json.loads(self.rfile.read(length) or b"null")
+                    data = self.rfile.read(length)
+                except (TimeoutError, socket.timeout):
+                    raise _BadRequest(408, f"the body did not arrive within {outer.read_timeout_s:g} s") from None
+                if len(data) != length:
+                    raise _BadRequest(400, f"the body has {len(data)} bytes, Content-Length said {length}")
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise _BadRequest(400, f"the body is not UTF-8 text: {err}") from None
+                try:
+                    return json.loads(text or "null", parse_constant=_reject_constant)
                 except json.JSONDecodeError as err:
-                    return self._reply(400, {"error": f"the body is not JSON: {err}"})
-                if not isinstance(body, dict) or "instances" not in body:
-                    return self._reply(400, {"error": 'expected a JSON object {"instances": [...]}'})
-                instances = body["instances"]
-                if not isinstance(instances, list) or not instances:
-                    return self._reply(400, {"error": "expected 'instances' to be a non-empty list, one entry per example"})
+                    raise _BadRequest(400, f"the body is not JSON: {err}") from None
+                except RecursionError:
+                    raise _BadRequest(400, "the body is not JSON this server accepts: it is nested too deeply") from None
+
+            def do_POST(self) -> None:
                 try:
-                    batch = np.asarray(instances, dtype=np.float32)
+                    body = self._read_body()
+                    if not isinstance(body, dict) or "instances" not in body:
+                        raise _BadRequest(400, 'expected a JSON object {"instances": [...]}')
+                    instances = body["instances"]
+                    if not isinstance(instances, list) or not instances:
+                        raise _BadRequest(400, "expected 'instances' to be a non-empty list, one entry per example")
+                    _check_instances(instances)
+                except _BadRequest as err:
+                    return self._reply(err.code, {"error": err.message})
+                try:
+                    with np.errstate(over="ignore"):
+                        batch = np.asarray(instances, dtype=np.float32)
+                    if not np.all(np.isfinite(batch)):
+                        return self._reply(400, {"error": "expected 'instances' to fit in float32 (|x| < 3.4e38)"})
                     outputs = np.asarray(outer.predict(batch))
                 except Exception as err:  # a shape or type error in the request: report it, keep serving
                     return self._reply(400, {"error": f"{type(err).__name__}: {err}"})
-                outer.requests_served += 1
+                if outputs.dtype.kind not in "biuf":
+                    return self._reply(500, {"error": f"the model returned {outputs.dtype} values, not numbers"})
+                with outer._lock:
+                    outer.requests_served += 1
                 self._reply(200, {"predictions": outputs.tolist()})
 
         return Handler
 
     def __enter__(self) -> "PredictionServer":
-        self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
-        self._server.daemon_threads = True
+        server_class = _Server6 if ":" in self.host else _Server
+        self._server = server_class((self.host, self.port), BaseHTTPRequestHandler, bind_and_activate=True)
+        self._server.RequestHandlerClass = self._handler(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"serve-{self.model_name}", daemon=True)
         self._thread.start()
@@ -375,6 +550,7 @@ def plot_histograms(
     Raises:
         ValueError: no histogram, or one whose shape is not (buckets, 3).
     """
+    check_arguments(plot_histograms, locals(), log="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -410,6 +586,7 @@ def plot_runs(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str, sh
     Raises:
         ValueError: no run, or a run without ``metric``.
     """
+    check_arguments(plot_runs, locals(), metric="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure

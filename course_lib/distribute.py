@@ -10,7 +10,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "simulate_cpu_replicas", "get_strategy", "describe_strategy", "global_batch_size",
+    "check_global_batch",
+]
+
 _TPU_CACHE: dict[str, Any] = {}
+#: The most simulated CPU replicas (each is a logical device with its own threads).
+MAX_REPLICAS = 64
 
 
 def simulate_cpu_replicas(n: int) -> None:
@@ -20,11 +29,12 @@ def simulate_cpu_replicas(n: int) -> None:
     :func:`course_lib.setup_notebook` does when given ``cpu_replicas=n``.
 
     Raises:
-        ValueError: if ``n`` is not an int >= 1.
+        ValueError: if ``n`` is not an int in [1, ``MAX_REPLICAS``] (64).
         RuntimeError: if TensorFlow has already initialized its devices with another count.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"expected n to be an int >= 1, got {n!r}")
+    check_arguments(simulate_cpu_replicas, locals(), n=None)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_REPLICAS:
+        raise ValueError(f"expected n to be an int >= 1 (and <= {MAX_REPLICAS}), got {n!r}")
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -77,6 +87,7 @@ def get_strategy(cpu_only: bool = False) -> Any:
     Returns:
         A ``tf.distribute.Strategy``.
     """
+    check_arguments(get_strategy, locals())
     import tensorflow as tf
 
     if not cpu_only:
@@ -98,10 +109,11 @@ def get_strategy(cpu_only: bool = False) -> Any:
 
 def describe_strategy(strategy: Any) -> str:
     """A one-line, human-readable description, e.g. ``MirroredStrategy: 2 replicas on CPU:0, CPU:1``."""
+    check_arguments(describe_strategy, locals(), strategy="own")
     import tensorflow as tf
 
     if not isinstance(strategy, tf.distribute.Strategy):
-        raise ValueError(f"expected a tf.distribute.Strategy, got {type(strategy).__name__}")
+        raise ValueError(f"strategy: expected a tf.distribute.Strategy, got {type(strategy).__name__}")
     devices = getattr(strategy.extended, "worker_devices", ()) or ()
     short = ", ".join(d.split("device:")[-1] for d in devices)
     n = strategy.num_replicas_in_sync
@@ -111,7 +123,7 @@ def describe_strategy(strategy: Any) -> str:
 
 def _replicas(strategy_or_n: Any) -> int:
     if isinstance(strategy_or_n, bool):
-        raise ValueError(f"expected a strategy or a replica count, got {strategy_or_n!r}")
+        raise ValueError(f"expected strategy to be a strategy or a replica count, got {strategy_or_n!r}")
     if isinstance(strategy_or_n, int):
         if strategy_or_n < 1:
             raise ValueError(f"expected at least 1 replica, got {strategy_or_n}")
@@ -119,13 +131,14 @@ def _replicas(strategy_or_n: Any) -> int:
     n = getattr(strategy_or_n, "num_replicas_in_sync", None)
     if not isinstance(n, int):
         raise ValueError(
-            f"expected a tf.distribute.Strategy or a replica count, got {type(strategy_or_n).__name__}"
+            f"strategy: expected a tf.distribute.Strategy or a replica count, got {type(strategy_or_n).__name__}"
         )
     return n
 
 
 def global_batch_size(per_replica: int, strategy: Any) -> int:
     """The global batch for ``per_replica`` examples on each replica of ``strategy`` (or a count)."""
+    check_arguments(global_batch_size, locals(), per_replica="own")
     if isinstance(per_replica, bool) or not isinstance(per_replica, int) or per_replica < 1:
         raise ValueError(f"expected per_replica to be an int >= 1, got {per_replica!r}")
     return per_replica * _replicas(strategy)
@@ -137,6 +150,7 @@ def check_global_batch(global_batch: int, strategy: Any) -> int:
     Raises:
         ValueError: e.g. ``global batch 63 does not divide evenly across 2 replicas ...``.
     """
+    check_arguments(check_global_batch, locals(), global_batch="own")
     if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
         raise ValueError(f"expected global_batch to be an int >= 1, got {global_batch!r}")
     n = _replicas(strategy)

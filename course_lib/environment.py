@@ -16,6 +16,12 @@ import sys
 import warnings
 from typing import Any
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "in_colab", "set_seed", "environment_report", "replicas_from_environment", "setup_notebook",
+]
+
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
 COLAB_EXTRAS = {"gymnasium": "gymnasium>=1.0", "tensorboard": "tensorboard>=2.19"}  # installed only if missing
 #: The lowest Keras the course supports (pyproject.toml, requirements-lowest.txt): 3.14 is the first
@@ -93,6 +99,7 @@ def set_seed(seed: int) -> None:
     Raises:
         ValueError: if ``seed`` is not a non-negative integer.
     """
+    check_arguments(set_seed, locals(), seed="own")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"expected seed to be a non-negative int, got {seed!r}")
     import keras
@@ -129,6 +136,7 @@ def _configure_matplotlib() -> None:
 
 def environment_report(strategy: Any | None = None) -> dict[str, str]:
     """Versions, devices and the strategy, as a dict of short strings."""
+    check_arguments(environment_report, locals(), strategy="own")
     import keras
     import numpy as np
     import tensorflow as tf
@@ -156,6 +164,7 @@ def replicas_from_environment(default: int) -> int:
     Raises:
         ValueError: when the variable is set to anything but a whole number >= 1.
     """
+    check_arguments(replicas_from_environment, locals())
     text = os.environ.get(REPLICAS_VARIABLE, "").strip()
     if not text:
         return default
@@ -185,6 +194,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     Returns:
         The ``tf.distribute.Strategy`` every model in the notebook is built under.
     """
+    check_arguments(setup_notebook, locals(), seed="own", cpu_replicas="own")
     if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
         raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
     cpu_replicas = replicas_from_environment(cpu_replicas)

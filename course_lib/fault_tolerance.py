@@ -16,6 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from course_lib._validate import check_arguments
+
 __all__ = ["ResumableDropout", "seed_states"]
 
 _KEY = "seed_generator_state"
@@ -56,6 +58,7 @@ def seed_states(model: Any) -> dict[str, np.ndarray]:
     Raises:
         ValueError: ``model`` is not a Keras model.
     """
+    check_arguments(seed_states, locals(), model="own")
     if not isinstance(model, keras.Model):
         raise ValueError(f"expected a keras.Model, got {type(model).__name__}")
     states: dict[str, np.ndarray] = {}

@@ -15,6 +15,12 @@ from typing import Callable
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_int, check_seed
+
+__all__ = [
+    "english_number", "chinese_number", "number_words", "review_sentiment", "render", "write",
+]
+
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen"
@@ -22,10 +28,13 @@ _ONES = (
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ZH_DIGITS = "零一二三四五六七八九"
 _ZH_UNITS = ("", "十", "百", "千")
+#: The most reviews :func:`review_sentiment` makes (all splits together).
+MAX_REVIEWS = 200_000
 
 
 def english_number(n: int) -> str:
     """American English words for 0 <= n <= 9999, e.g. 3421 -> 'three thousand four hundred twenty-one'."""
+    n = check_int(n, "n")
     if not 0 <= n <= 9999:
         raise ValueError(f"expected 0 <= n <= 9999, got {n}")
     if n < 20:
@@ -41,6 +50,7 @@ def english_number(n: int) -> str:
 
 def chinese_number(n: int) -> str:
     """Chinese numerals for 0 <= n <= 9999, e.g. 1010 -> '一千零一十', 15 -> '十五'."""
+    n = check_int(n, "n")
     if not 0 <= n <= 9999:
         raise ValueError(f"expected 0 <= n <= 9999, got {n}")
     if n == 0:
@@ -62,6 +72,8 @@ def chinese_number(n: int) -> str:
 
 def number_words(seed: int = 0) -> tuple[list[str], list[list[str]]]:
     """Every integer 0..9999 as English words, Chinese numerals and digits, with a fixed split."""
+    check_arguments(number_words, locals())
+    check_seed(seed)
     order = np.random.default_rng(seed).permutation(10000)
     split = np.empty(10000, dtype=object)
     split[order[:8000]], split[order[8000:9000]], split[order[9000:]] = "train", "val", "test"
@@ -94,13 +106,29 @@ def review_sentiment(
     (the first decides). "not" flips its clause, with an optional aside between it and the
     adjective. ``kind`` is ``single``, ``agree`` (both clauses have the same polarity) or
     ``contrast`` (they differ: the same bag of words then has either label with equal chance).
-    Reviews are unique, so no review of one split appears in another.
+    Reviews are unique, so no review of one split appears in another. At most ``MAX_REVIEWS``
+    (200,000) reviews in all, drawn at most ``20 * total + 1000`` times, so the call always ends.
+
+    Raises:
+        ValueError: a size that is not an int (``n_val``/``n_test`` may be 0, ``n_train`` >= 1), a
+            total over ``MAX_REVIEWS``, a bad seed, or draws that ran out before enough unique reviews.
     """
+    check_arguments(review_sentiment, locals(), n_train="own", n_val="own", n_test="own")
+    check_seed(seed)
+    n_train = check_int(n_train, "n_train", 1, MAX_REVIEWS)
+    n_val, n_test = check_int(n_val, "n_val", 0, MAX_REVIEWS), check_int(n_test, "n_test", 0, MAX_REVIEWS)
+    if n_train + n_val + n_test > MAX_REVIEWS:
+        raise ValueError(f"expected n_train + n_val + n_test <= {MAX_REVIEWS:,}, got {n_train + n_val + n_test:,}")
     rng = np.random.default_rng(seed)
     total = n_train + n_val + n_test
     seen: set[str] = set()
     rows: list[list[str]] = []
+    budget = 20 * total + 1000
     while len(rows) < total:
+        if budget == 0:
+            raise ValueError(f"found only {len(rows):,} unique reviews in {20 * total + 1000:,} draws; "
+                             f"ask for fewer (n_train + n_val + n_test = {total:,})")
+        budget -= 1
         first, s1 = _review_clause(rng)
         choice = rng.random()
         if choice < 1 / 3:
@@ -129,8 +157,9 @@ GENERATORS: dict[str, Callable[[], tuple[list[str], list[list[str]]]]] = {
 
 def render(name: str) -> str:
     """The dataset's tab-separated text (header row first, ``\\n`` line ends)."""
-    if name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(GENERATORS)}")
+    check_arguments(render, locals(), name="own")
+    if not isinstance(name, str) or name not in GENERATORS:
+        raise ValueError(f"unknown dataset {name!r}; expected name to be one of {sorted(GENERATORS)}")
     header, rows = GENERATORS[name]()
     for row in rows:
         if any("\t" in cell or "\n" in cell for cell in row):
@@ -140,8 +169,13 @@ def render(name: str) -> str:
 
 def write(name: str, root: Path) -> Path:
     """Write ``root/name/data.tsv`` and record its sha256 in ``root/SHA256SUMS``."""
+    check_arguments(write, locals(), name="own", root="own")
     from course_lib.data import MANIFEST, read_manifest, sha256_of
 
+    if not isinstance(name, str) or name not in GENERATORS:  # before anything is created: "../x" stays out
+        raise ValueError(f"unknown dataset {name!r}; expected name to be one of {sorted(GENERATORS)}")
+    if not isinstance(root, (str, Path)) or not str(root):
+        raise TypeError(f"expected root to be a folder path (str or pathlib.Path), got {type(root).__name__} {root!r:.40}")
     root = Path(root)
     path = root / name / "data.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,21 @@ which this module makes reusable for later chapters:
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_callable
+
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "numerical_gradient", "relative_error", "LayerProfile", "layer_profile", "plot_layer_norms",
+    "plot_step_size_errors",
+]
 
 
 def _float64_array(x: Any, name: str) -> np.ndarray:
@@ -29,6 +38,10 @@ def _float64_array(x: Any, name: str) -> np.ndarray:
             "lose about half of the significant digits (convert with .astype(np.float64))"
         )
     return x
+
+
+#: The most entries :func:`numerical_gradient` differentiates (it calls ``f`` twice per entry).
+MAX_ENTRIES = 100_000
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -47,12 +60,24 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
         A float64 array shaped like ``x``.
 
     Raises:
-        ValueError: if ``x`` is not a float64 array, ``eps`` is not positive, or ``f`` does not
-            return a finite scalar.
+        ValueError: if ``x`` is not a float64 array (of at most ``MAX_ENTRIES``, 100,000, entries:
+            two calls of ``f`` each), ``eps`` is not a positive finite number or is too small to
+            change an entry of ``x`` (e.g. 1e-20 next to 1.0: every difference would be 0), or ``f``
+            does not return a finite scalar.
     """
+    check_arguments(numerical_gradient, locals(), f="own", x="own", eps="own")
+    check_callable(f, "f")
     x = _float64_array(x, "x")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
+    if x.size > MAX_ENTRIES:
+        raise ValueError(f"expected x to have at most {MAX_ENTRIES:,} entries (2 calls of f each), got {x.size:,}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not 0 < eps < math.inf:
         raise ValueError(f"expected eps to be a positive number, got {eps!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        unchanged = (x + eps == x) | (x - eps == x) | ~np.isfinite(x + eps)
+    if np.any(unchanged):
+        at = tuple(int(i) for i in np.argwhere(unchanged)[0])
+        raise ValueError(f"eps={eps!r} does not change x[{at}] = {x[at]!r} in float64 (the differences would be 0); "
+                         f"use a step about 1e-6 times the size of x, e.g. eps=1e-6")
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
         original = x[index]
@@ -79,9 +104,10 @@ def relative_error(a: Any, b: Any, floor: float = 1e-12) -> float:
     Raises:
         ValueError: if the shapes differ or a value is not finite.
     """
+    check_arguments(relative_error, locals(), a="array", b="array")
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"expected arrays of the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(f"expected arrays a and b of the same shape, got {a.shape} and {b.shape}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ValueError("expected finite values (found nan or inf)")
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
@@ -121,6 +147,7 @@ def layer_profile(model: Any, x: Any, y: Any, loss_fn: Callable[[Any, Any], Any]
     Raises:
         ValueError: for a model without layers, a layer without a kernel, or mismatched x and y.
     """
+    check_arguments(layer_profile, locals(), model="own", x="own", y="own")
     import keras
     import tensorflow as tf
 
@@ -184,6 +211,7 @@ def plot_layer_norms(
     Raises:
         ValueError: for no panels, an empty panel, or values a log scale cannot show (≤ 0, nan, inf).
     """
+    check_arguments(plot_layer_norms, locals(), title="own")
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
@@ -230,6 +258,7 @@ def plot_step_size_errors(
     Raises:
         ValueError: for non-positive steps or curves whose length differs from ``eps``.
     """
+    check_arguments(plot_step_size_errors, locals(), eps="array", errors="own")
     import matplotlib.pyplot as plt
 
     eps = np.asarray(eps, dtype=float)

@@ -29,6 +29,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_seed
+
 __all__ = [
     "TOPICS", "DETERMINERS", "ADJECTIVES", "PREPOSITIONS", "TRANSITIVE", "INTRANSITIVE",
     "GRAMMAR", "Corpus", "generate_sentence", "make_corpus", "is_grammatical",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 SG, PL = "sg", "pl"
+#: The most sentences :func:`make_corpus` makes (n_train + n_test).
+MAX_CORPUS = 100_000
 
 #: topic -> number -> nouns
 TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -99,6 +103,7 @@ def generate_sentence(rng: np.random.Generator) -> str:
     Raises:
         ValueError: if ``rng`` is not a ``numpy.random.Generator``.
     """
+    check_arguments(generate_sentence, locals())
     rng = _check_rng(rng)
     topic = _pick(rng, tuple(TOPICS))
     number = _number(rng)
@@ -133,17 +138,28 @@ class Corpus:
 def make_corpus(n_train: int = 6000, n_test: int = 1000, seed: int = 0) -> Corpus:
     """``n_train + n_test`` distinct sentences from :func:`generate_sentence`, the first ones for training.
 
+    At most ``MAX_CORPUS`` (100,000) sentences in all; the sentences are drawn at most
+    ``20 * (n_train + n_test) + 1000`` times, so the call always ends.
+
     Raises:
-        ValueError: if a size is not a positive int.
+        ValueError: if a size is not a positive int, the total is over ``MAX_CORPUS``, or the draws
+            run out before enough distinct sentences were found.
     """
+    check_arguments(make_corpus, locals(), n_train="own", n_test="own")
     for name, value in (("n_train", n_train), ("n_test", n_test)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"expected {name} to be an int >= 1, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"expected seed to be an int, got {seed!r}")
+    if n_train + n_test > MAX_CORPUS:
+        raise ValueError(f"expected n_train + n_test <= {MAX_CORPUS:,} sentences, got {n_train + n_test:,}")
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     seen: dict[str, None] = {}
+    budget = 20 * (n_train + n_test) + 1000
     while len(seen) < n_train + n_test:
+        if budget == 0:
+            raise ValueError(f"found only {len(seen):,} distinct sentences in {20 * (n_train + n_test) + 1000:,} "
+                             f"draws; ask for fewer (n_train + n_test = {n_train + n_test:,})")
+        budget -= 1
         seen.setdefault(generate_sentence(rng))
     sentences = list(seen)
     return Corpus(sentences[:n_train], sentences[n_train:], int(seed))
@@ -263,6 +279,7 @@ def other_number(verb: str) -> str:
     Raises:
         ValueError: if ``verb`` is not a verb of the grammar.
     """
+    check_arguments(other_number, locals(), verb="own")
     if verb not in _VERB_INFO:
         raise ValueError(f"expected a verb of the grammar, one of {sorted(_VERB_INFO)}, got {verb!r}")
     number, transitive = _VERB_INFO[verb]
@@ -278,6 +295,7 @@ def agreement_probes(sentences: Sequence[str]) -> list[tuple[str, str, str]]:
     Raises:
         ValueError: if a sentence is not a grammatical string.
     """
+    check_arguments(agreement_probes, locals(), sentences="own")
     probes = []
     for sentence in sentences:
         if not is_grammatical(sentence):
@@ -312,6 +330,7 @@ def plot_tokenizer_tradeoff(
     Raises:
         ValueError: if there are no points or a point is not two positive numbers.
     """
+    check_arguments(plot_tokenizer_tradeoff, locals(), curve="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -354,6 +373,7 @@ def plot_attention_heads(
     Raises:
         ValueError: if the shape does not match the tokens.
     """
+    check_arguments(plot_attention_heads, locals(), weights="array", tokens="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure
@@ -383,6 +403,7 @@ def plot_distributions(
     Raises:
         ValueError: if there is nothing to plot or a distribution's length differs from ``tokens``.
     """
+    check_arguments(plot_distributions, locals(), tokens="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure

@@ -23,6 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from course_lib._validate import check_arguments, check_float, check_path
+
+__all__ = [
+    "WorkerError", "WorkerTimeout", "LaunchResult", "free_ports", "make_tf_config",
+    "leftover_processes", "launch",
+]
+
 #: The folder that holds the ``course_lib`` package (put on the workers' ``PYTHONPATH``).
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 
@@ -52,6 +59,7 @@ class LaunchResult:
 
 def free_ports(n: int) -> list[int]:
     """``n`` distinct TCP ports on 127.0.0.1 that were free a moment ago (the OS picks them)."""
+    check_arguments(free_ports, locals(), n="own")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"expected n to be an int >= 1, got {n!r}")
     sockets = []
@@ -77,6 +85,7 @@ def make_tf_config(workers: Sequence[str], index: int, task_type: str = "worker"
     Raises:
         ValueError: on an empty list, an address without a port, or an index out of range.
     """
+    check_arguments(make_tf_config, locals(), workers="own", index="own")
     workers = list(workers)
     if not workers:
         raise ValueError("expected at least one worker address, got an empty list")
@@ -91,6 +100,7 @@ def make_tf_config(workers: Sequence[str], index: int, task_type: str = "worker"
 
 def leftover_processes(marker: str) -> list[str]:
     """Command lines of running processes that contain ``marker`` (e.g. a run's output folder)."""
+    check_arguments(leftover_processes, locals(), marker="own")
     if not isinstance(marker, str) or len(marker) < 3:
         raise ValueError(f"expected a marker string of at least 3 characters, got {marker!r}")
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
@@ -128,6 +138,11 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+#: Bounds of :func:`launch`: worker processes, and seconds the whole run may take.
+MAX_WORKERS = 64
+MAX_TIMEOUT_S = 86_400.0
+
+
 def launch(
     script: str | Path,
     num_workers: int = 2,
@@ -146,8 +161,8 @@ def launch(
 
     Args:
         script: a ``.py`` file, or a module name run with ``python -m``.
-        num_workers: how many worker processes (>= 1).
-        timeout_s: the bound on the whole run, in seconds.
+        num_workers: how many worker processes (1 to ``MAX_WORKERS``, 64).
+        timeout_s: the bound on the whole run, in seconds (at most ``MAX_TIMEOUT_S``, a day).
         args: command-line arguments given to every worker.
         log_dir: where the logs go (a new temporary folder by default).
         env: extra environment variables for the workers.
@@ -160,10 +175,22 @@ def launch(
         WorkerError: a worker exited with a non-zero code (its index and log tail in the message).
         WorkerTimeout: the bound was reached (which workers were still running, and their log tails).
     """
+    check_arguments(launch, locals(),
+                    num_workers="own", timeout_s="own", args="own", log_dir="own", env="own", poll_s="own")
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
         raise ValueError(f"expected num_workers to be an int >= 1, got {num_workers!r}")
-    if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
-        raise ValueError(f"expected timeout_s to be a positive number of seconds, got {timeout_s!r}")
+    if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or not 0 < timeout_s <= MAX_TIMEOUT_S:
+        # `not 0 < t` also refuses NaN (with `t <= 0`, NaN passed and the run waited forever)
+        raise ValueError(f"expected timeout_s to be a positive number of seconds <= {MAX_TIMEOUT_S:g}, got {timeout_s!r}")
+    if num_workers > MAX_WORKERS:
+        raise ValueError(f"expected num_workers to be an int in [1, {MAX_WORKERS}], got {num_workers!r}")
+    check_float(poll_s, "poll_s", 0.0, 60.0, low_open=True)
+    if isinstance(args, (str, bytes)) or not isinstance(args, (list, tuple)) or not all(isinstance(a, str) for a in args):
+        raise ValueError(f"expected args to be a list of strings (command-line arguments), got {args!r:.60}")
+    if env is not None and (not isinstance(env, dict)
+                            or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
+        raise ValueError(f"expected env to be None or a dict of str -> str, got {env!r:.60}")
+    check_path(log_dir, "log_dir", none=True)
     command = _command(script, args)
     log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix="workers_"))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -42,9 +42,16 @@ from typing import Any
 
 import numpy as np
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "global_batches", "build_model", "main", "mwms_job", "resume_job",
+]
+
 
 def global_batches(global_batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``global_batch * steps`` training digits (flat, in a fixed order) and labels."""
+    check_arguments(global_batches, locals(), global_batch="own", steps="own")
     from course_lib.data import load_digits
 
     if isinstance(global_batch, bool) or not isinstance(global_batch, int) or global_batch < 1:
@@ -64,6 +71,7 @@ def build_model(seed: int, dropout: float = 0.0) -> Any:
     With ``dropout > 0`` a :class:`~course_lib.fault_tolerance.ResumableDropout` of that rate follows
     the hidden layer (its random state is part of every backup, so resumed runs stay exact).
     """
+    check_arguments(build_model, locals(), dropout=None)
     import keras
 
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:

@@ -21,6 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "find_notebooks", "shut_down_afterwards", "execute_notebook", "RehearsalRow",
+    "rehearse_notebooks", "CheckRow", "check_notebooks", "format_table", "notebook_from_script",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("notebooks", "solutions")
 
@@ -31,6 +38,7 @@ def find_notebooks(selectors: Iterable[str] = (), folders: Iterable[str] = FOLDE
     Raises:
         ValueError: when a selector matches no notebook.
     """
+    check_arguments(find_notebooks, locals(), folders="own")
     folders = tuple(folders)
     for f in folders:
         if f not in FOLDERS:
@@ -48,7 +56,7 @@ def find_notebooks(selectors: Iterable[str] = (), folders: Iterable[str] = FOLDE
             hits = [p for p in every if p.stem == sel or p.stem.split("_")[0] == sel]
         if not hits:
             names = sorted({p.stem for p in every})
-            raise ValueError(f"no notebook matches {sel!r}; expected a number like 00 or one of {names}")
+            raise ValueError(f"no notebook matches {sel!r} (selectors); expected a number like 00 or one of {names}")
         chosen += [h for h in hits if h not in chosen]
     return chosen
 
@@ -105,6 +113,7 @@ def execute_notebook(path: Path, timeout: int = 600) -> float:
     Returns the wall time in seconds. Raises ``nbclient.exceptions.CellExecutionError`` (and
     leaves the file untouched) when a cell fails.
     """
+    check_arguments(execute_notebook, locals())
     import nbformat
 
     path = Path(path)
@@ -135,6 +144,7 @@ def rehearse_notebooks(paths: Iterable[Path], replicas: int, timeout: int = 900)
     Raises:
         ValueError: when ``replicas`` is not an int >= 1.
     """
+    check_arguments(rehearse_notebooks, locals(), replicas="own")
     from course_lib.environment import REPLICAS_VARIABLE
 
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
@@ -190,6 +200,7 @@ class CheckRow:
 
 def check_notebooks(paths: Iterable[Path], extra_args: Iterable[str] = ()) -> list[CheckRow]:
     """Run strict nbval (the project's pytest configuration) on each notebook, one at a time."""
+    check_arguments(check_notebooks, locals())
     rows = []
     for path in paths:
         start = time.perf_counter()
@@ -208,6 +219,9 @@ def check_notebooks(paths: Iterable[Path], extra_args: Iterable[str] = ()) -> li
 
 def format_table(rows: list[CheckRow]) -> str:
     """A Markdown table of check results."""
+    check_arguments(format_table, locals(), rows="own")
+    if any(not isinstance(r, CheckRow) for r in rows):
+        raise ValueError(f"expected rows to be CheckRow objects (from check_notebooks), got {rows!r:.60}")
     out = ["| notebook | result | seconds | pytest |", "|---|---|---:|---|"]
     for r in rows:
         out.append(f"| {r.notebook} | {'pass' if r.passed else 'FAIL'} | {r.seconds:.1f} | {r.summary} |")
@@ -220,6 +234,7 @@ _CELL = re.compile(r"^# %%(?P<rest>.*)$")
 def notebook_from_script(text: str) -> Any:
     """A notebook from a percent-format script: ``# %%`` starts a code cell, ``# %% [markdown]`` a
     Markdown cell (its lines start with ``# ``), and ``tags=["a", "b"]`` after ``# %%`` tags it."""
+    check_arguments(notebook_from_script, locals())
     import nbformat
 
     nb = nbformat.v4.new_notebook()

@@ -18,7 +18,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure as _finish
+
+__all__ = [
+    "plot_activations", "plot_curves", "plot_network", "plot_prediction", "dense_weights",
+]
 
 
 def _as_1d(values: Any, name: str) -> np.ndarray:
@@ -45,6 +50,7 @@ def plot_activations(
     Raises:
         ValueError: if ``curves`` is empty or a curve's shape differs from ``z``'s.
     """
+    check_arguments(plot_activations, locals(), z="array", curves="own")
     import matplotlib.pyplot as plt
 
     z = _as_1d(z, "z")
@@ -91,6 +97,7 @@ def plot_curves(
         ValueError: if ``curves`` is empty, a curve's shape differs from ``x``'s, or ``ylim`` is not
             an increasing pair.
     """
+    check_arguments(plot_curves, locals(), x="array", curves="own", ylim="own")
     import matplotlib.pyplot as plt
 
     x = _as_1d(x, "x")
@@ -129,6 +136,7 @@ def plot_network(
     Raises:
         ValueError: for fewer than two layers, a size < 1, names that don't match, or max_drawn < 2.
     """
+    check_arguments(plot_network, locals(), layer_sizes="own", layer_names="own", max_drawn="own")
     import matplotlib.pyplot as plt
 
     sizes = list(layer_sizes)
@@ -182,6 +190,7 @@ def plot_prediction(
         ValueError: for an image that is not 2-D (or (h, w, 1)), probabilities that are not a 1-D
             distribution, a true label out of range, or class names of the wrong length.
     """
+    check_arguments(plot_prediction, locals(), image="array", probabilities="array", true_label="own")
     import matplotlib.pyplot as plt
 
     img = np.asarray(image, dtype=float)
@@ -191,7 +200,7 @@ def plot_prediction(
         raise ValueError(f"expected an image of shape (h, w) or (h, w, 1), got {np.shape(image)}")
     p = np.asarray(probabilities, dtype=float)
     if p.ndim != 1 or p.size < 2 or np.any(p < 0) or not np.isclose(p.sum(), 1.0, atol=1e-3):
-        raise ValueError(f"expected a 1-D probability vector (non-negative, summing to 1), got shape {p.shape}")
+        raise ValueError(f"expected probabilities to be a 1-D probability vector (non-negative, summing to 1), got shape {p.shape}")
     if true_label is not None and not 0 <= int(true_label) < p.size:
         raise ValueError(f"expected true_label in [0, {p.size}), got {true_label!r}")
     names = [str(c) for c in (class_names if class_names is not None else range(p.size))]
@@ -221,6 +230,7 @@ def dense_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
         ValueError: if ``model`` is not a built Keras model, has no Dense layer, or a Dense layer
             has no bias (``use_bias=False``).
     """
+    check_arguments(dense_weights, locals(), model="own")
     import keras
 
     if not isinstance(model, keras.Model):

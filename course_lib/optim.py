@@ -18,7 +18,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure as _finish
+
+__all__ = [
+    "loss_grid", "plot_loss_surface", "plot_curves",
+]
 
 
 def _check_limits(name: str, limits: Any) -> tuple[float, float]:
@@ -51,6 +56,7 @@ def loss_grid(
         ValueError: if a range is not a pair ``low < high``, ``num`` is not an int >= 2, or
             ``loss_fn`` is not callable or does not return one number.
     """
+    check_arguments(loss_grid, locals(), loss_fn=None, xlim=None, ylim=None, num="own")
     if not callable(loss_fn):
         raise ValueError(f"expected loss_fn to be a function of a parameter vector, got {type(loss_fn).__name__}")
     x0, x1 = _check_limits("xlim", xlim)
@@ -114,6 +120,7 @@ def plot_loss_surface(
     Raises:
         ValueError: on a trajectory that is not of shape (steps + 1, 2), a bad range or level count.
     """
+    check_arguments(plot_loss_surface, locals(), optimum="own", xlim="own", ylim="own", levels="own")
     import matplotlib.pyplot as plt
 
     trajectories = dict(trajectories or {})
@@ -183,6 +190,7 @@ def plot_curves(
     Raises:
         ValueError: if ``curves`` is empty, a curve is not 1-D, or a curve's length differs from ``x``'s.
     """
+    check_arguments(plot_curves, locals(), x="array", curves="own", reference_every="own")
     import matplotlib.pyplot as plt
 
     if not isinstance(curves, Mapping) or not curves:

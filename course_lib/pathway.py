@@ -22,7 +22,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "learning_order", "prerequisites_of", "chapter_depths", "plot_course_map", "Candidate",
+    "pareto_front", "choose_model", "plot_pareto", "measure_latency",
+]
 
 #: The chapters of the course: number -> short English title.
 CHAPTERS: dict[str, str] = {
@@ -77,9 +83,9 @@ _ROWS: dict[str, float] = {
 
 def _check_graph(prerequisites: Mapping[str, Sequence[str]]) -> None:
     if not isinstance(prerequisites, Mapping) or not prerequisites:
-        raise ValueError(f"expected a non-empty mapping chapter -> prerequisites, got {prerequisites!r}")
+        raise ValueError(f"expected prerequisites to be a non-empty mapping chapter -> prerequisites, got {prerequisites!r:.60}")
     for chapter, needs in prerequisites.items():
-        if isinstance(needs, str):
+        if isinstance(needs, str) or not isinstance(needs, (list, tuple)):
             raise ValueError(f"prerequisites of {chapter!r} must be a sequence of chapters, got the string {needs!r}")
         unknown = [n for n in needs if n not in prerequisites]
         if unknown:
@@ -96,6 +102,7 @@ def learning_order(prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES) -
     Raises:
         ValueError: for an unknown prerequisite or a cycle (no valid order exists).
     """
+    check_arguments(learning_order, locals(), prerequisites="own")
     _check_graph(prerequisites)
     remaining = {c: set(needs) for c, needs in prerequisites.items()}
     order: list[str] = []
@@ -113,6 +120,7 @@ def learning_order(prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES) -
 
 def prerequisites_of(chapter: str, prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES) -> list[str]:
     """Every chapter ``chapter`` builds on, directly or not, in study order."""
+    check_arguments(prerequisites_of, locals(), chapter="own", prerequisites="own")
     _check_graph(prerequisites)
     if chapter not in prerequisites:
         raise ValueError(f"unknown chapter {chapter!r}; expected one of {sorted(prerequisites)}")
@@ -128,6 +136,7 @@ def prerequisites_of(chapter: str, prerequisites: Mapping[str, Sequence[str]] = 
 
 def chapter_depths(prerequisites: Mapping[str, Sequence[str]] = PREREQUISITES) -> dict[str, int]:
     """The length of the longest chain of prerequisites leading to each chapter (0 for a start)."""
+    check_arguments(chapter_depths, locals())
     depth: dict[str, int] = {}
     for c in learning_order(prerequisites):
         depth[c] = 1 + max((depth[p] for p in prerequisites[c]), default=-1)
@@ -149,6 +158,7 @@ def plot_course_map(
         highlight: chapters drawn in a different colour (e.g. everything a goal needs).
         title: the figure's title.
     """
+    check_arguments(plot_course_map, locals(), chapters="own", highlight="own", title="own")
     import matplotlib.pyplot as plt
 
     missing = sorted(set(prerequisites) - set(chapters))
@@ -215,10 +225,14 @@ class Candidate:
             raise ValueError(f"expected a non-empty name, got {self.name!r}")
         if isinstance(self.params, bool) or not isinstance(self.params, (int, np.integer)) or self.params < 1:
             raise ValueError(f"{self.name}: expected params to be an int >= 1, got {self.params!r}")
+        for label in ("accuracy", "latency_ms"):
+            value = getattr(self, label)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise ValueError(f"{self.name}: expected {label} to be a number, got {type(value).__name__} {value!r:.40}")
         if not 0.0 <= float(self.accuracy) <= 1.0:
             raise ValueError(f"{self.name}: expected an accuracy in [0, 1], got {self.accuracy!r}")
         if not (math.isfinite(float(self.latency_ms)) and float(self.latency_ms) > 0):
-            raise ValueError(f"{self.name}: expected a positive, finite latency in ms, got {self.latency_ms!r}")
+            raise ValueError(f"{self.name}: expected a positive, finite latency in ms (latency_ms), got {self.latency_ms!r}")
 
     def dominates(self, other: "Candidate") -> bool:
         """At least as good on all three (accuracy, params, latency) and strictly better on one."""
@@ -230,12 +244,14 @@ class Candidate:
 
 
 def _check_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
+    if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__"):
+        raise ValueError(f"expected candidates to be a list of Candidate objects, got {type(candidates).__name__}")
     candidates = list(candidates)
     if not candidates:
-        raise ValueError("expected at least one candidate")
+        raise ValueError("expected candidates to hold at least one candidate")
     bad = [c for c in candidates if not isinstance(c, Candidate)]
     if bad:
-        raise ValueError(f"expected Candidate objects, got {type(bad[0]).__name__}")
+        raise ValueError(f"candidates: expected Candidate objects, got {type(bad[0]).__name__}")
     names = [c.name for c in candidates]
     if len(set(names)) != len(names):
         raise ValueError(f"candidate names must be unique, got {names}")
@@ -244,6 +260,7 @@ def _check_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
 
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
     """The candidates no other candidate dominates (the Pareto front, 帕累托前沿), in input order."""
+    check_arguments(pareto_front, locals())
     candidates = _check_candidates(candidates)
     return [c for c in candidates if not any(o.dominates(c) for o in candidates)]
 
@@ -275,12 +292,15 @@ def choose_model(
         ValueError: for a bad argument, or when no candidate meets the constraints (the message
             says which constraint each one missed).
     """
+    check_arguments(choose_model, locals(), max_params=None, min_accuracy="own", max_latency_ms="own", prefer="own")
     candidates = _check_candidates(candidates)
     if prefer not in _PREFER:
         raise ValueError(f"expected prefer to be one of {sorted(_PREFER)}, got {prefer!r}")
     for label, value in (("min_accuracy", min_accuracy), ("max_params", max_params), ("max_latency_ms", max_latency_ms)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
             raise ValueError(f"expected {label} to be a number or None, got {value!r}")
+        if value is not None and math.isnan(value):  # NaN compares False with everything: no limit at all
+            raise ValueError(f"expected {label} to be a number or None, got NaN (use None for no limit)")
     reasons: dict[str, list[str]] = {}
     for c in candidates:
         missed = []
@@ -294,7 +314,9 @@ def choose_model(
     feasible = [c for c in candidates if not reasons[c.name]]
     if not feasible:
         detail = "; ".join(f"{name}: {', '.join(r)}" for name, r in reasons.items())
-        raise ValueError(f"no candidate meets the constraints ({detail})")
+        limits = ", ".join(f"{k}={v}" for k, v in (("min_accuracy", min_accuracy), ("max_params", max_params),
+                                                   ("max_latency_ms", max_latency_ms)) if v is not None)
+        raise ValueError(f"no candidate meets the constraints {limits} ({detail})")
     return min(feasible, key=_PREFER[prefer])
 
 
@@ -312,6 +334,9 @@ def plot_pareto(
     Points on the front are filled, dominated points hollow; ``chosen`` is ringed; the constraints,
     if given, are drawn as dashed lines.
     """
+    check_arguments(plot_pareto, locals(), max_params=None, chosen="own")
+    if chosen is not None and not isinstance(chosen, Candidate):
+        raise ValueError(f"expected chosen to be None or a Candidate, got {type(chosen).__name__}")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -354,17 +379,24 @@ def plot_pareto(
     return finish_figure(fig, show)
 
 
+#: The most timed (or warm-up) calls :func:`measure_latency` makes.
+MAX_REPEATS = 10_000
+
+
 def measure_latency(fn: Callable[[], Any], repeats: int = 7, warmup: int = 2) -> float:
     """The median wall-clock time of ``fn()`` in milliseconds, after ``warmup`` untimed calls.
 
     The median resists the outliers a busy machine produces; the result still depends on the
     machine and its load, so never compare it across machines.
     """
+    check_arguments(measure_latency, locals(), fn="own", repeats="own", warmup="own")
     if not callable(fn):
-        raise ValueError(f"expected a function to time, got {type(fn).__name__}")
+        raise ValueError(f"expected a function to time (fn), got {type(fn).__name__}")
     for label, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"expected {label} to be an int >= {low}, got {value!r}")
+        if value > MAX_REPEATS:
+            raise ValueError(f"expected {label} to be an int <= {MAX_REPEATS:,} (a median needs a few runs), got {value!r}")
     for _ in range(warmup):
         fn()
     times = []

@@ -10,6 +10,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
+
+__all__ = [
+    "finish_figure", "plot_history", "show_images", "plot_heatmap",
+]
+
 
 def finish_figure(fig: Any, show: bool = True, tight: bool = True) -> Any:
     """Lay out ``fig`` and show it (returning None), or return it when ``show=False``.
@@ -17,6 +23,7 @@ def finish_figure(fig: Any, show: bool = True, tight: bool = True) -> Any:
     Every plotting helper of the course ends with this, so a figure is displayed exactly once.
     ``tight=False`` skips ``tight_layout`` (slow on log axes) for figures that set their margins.
     """
+    check_arguments(finish_figure, locals())
     import matplotlib.pyplot as plt
 
     if tight:
@@ -40,6 +47,7 @@ def plot_history(
     Raises:
         ValueError: if the history is empty or a requested metric is not in it.
     """
+    check_arguments(plot_history, locals(), history="own", metrics="own")
     import matplotlib.pyplot as plt
 
     logs = getattr(history, "history", history)
@@ -77,6 +85,7 @@ def show_images(
 
     ``size`` is the width of one image in inches; heights follow the images' aspect ratio.
     """
+    check_arguments(show_images, locals(), images="array", size=(0.01, 100.0), labels="own", ncols="own")
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
@@ -119,6 +128,7 @@ def plot_heatmap(
     show: bool = True,
 ) -> Any:
     """A 2-D matrix as a heatmap (attention weights, confusion matrices ...), with a colour bar."""
+    check_arguments(plot_heatmap, locals(), matrix="array", xlabels="own", ylabels="own")
     import matplotlib.pyplot as plt
 
     m = np.asarray(matrix, dtype=float)

@@ -19,7 +19,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments, check_seed
+
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "make_lending_data", "plot_attributions", "plot_curves", "plot_roc", "plot_grouped_bars",
+]
 
 FEATURES = ("income_score", "test_score", "neighbourhood")
 
@@ -54,7 +60,7 @@ def make_lending_data(
     - ``split``: ``"train"`` for the first 2/3 of the rows, ``"test"`` for the rest.
 
     Args:
-        n: number of applicants (>= 30).
+        n: number of applicants (30 to 10,000,000).
         minority_share: share of group 1, in (0, 1).
         flip_rate: probability that a qualified applicant of group 1 has the label 0, in [0, 1].
         seed: seed of the NumPy generator; the same seed gives the same data.
@@ -66,8 +72,10 @@ def make_lending_data(
     Raises:
         ValueError: for a bad argument.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 30:
-        raise ValueError(f"expected n to be an int >= 30, got {n!r}")
+    check_arguments(make_lending_data, locals(), n="own", minority_share="own", flip_rate="own")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 30 <= n <= 10_000_000:
+        raise ValueError(f"expected n to be an int >= 30 (and <= 10,000,000), got {n!r}")
+    check_seed(seed)
     share = _fraction("minority_share", minority_share)
     if share in (0.0, 1.0):
         raise ValueError(f"expected minority_share strictly between 0 and 1, got {minority_share!r}")
@@ -107,6 +115,7 @@ def plot_attributions(
     Raises:
         ValueError: if shapes disagree or ``maps`` is empty.
     """
+    check_arguments(plot_attributions, locals(), images="array", labels="own")
     import matplotlib.pyplot as plt
 
     images = np.asarray(images, dtype=float)
@@ -159,6 +168,7 @@ def plot_curves(
     Raises:
         ValueError: if ``curves`` is empty or a curve's length differs from ``x``'s.
     """
+    check_arguments(plot_curves, locals(), x="own")
     import matplotlib.pyplot as plt
 
     x = np.asarray(x, dtype=float)
@@ -197,6 +207,7 @@ def plot_roc(scores: Mapping[str, tuple[Any, Any]], title: str | None = None, sh
     Raises:
         ValueError: if ``scores`` is empty or a score array is empty or not 1-D.
     """
+    check_arguments(plot_roc, locals(), scores="own")
     import matplotlib.pyplot as plt
 
     if not scores:
@@ -233,6 +244,7 @@ def plot_grouped_bars(
     Raises:
         ValueError: if ``groups`` is empty or the groups do not share the same series.
     """
+    check_arguments(plot_grouped_bars, locals())
     import matplotlib.pyplot as plt
 
     if not groups:

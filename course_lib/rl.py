@@ -30,7 +30,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "TabularMDP", "tabular_mdp", "Rollout", "rollout", "distribute_batch", "winner", "legal_moves",
+    "to_move", "play", "random_agent", "play_game", "minimax_values", "board_text",
+    "plot_value_maps", "moving_average", "plot_curves",
+]
 
 # --- tabular MDPs ----------------------------------------------------------------------------
 
@@ -69,9 +76,11 @@ def tabular_mdp(env: Any) -> TabularMDP:
             ``P`` (FrozenLake, Taxi, CliffWalking ...), or that table itself (a dict).
 
     Raises:
-        ValueError: if there is no table, a state or action is missing, probabilities do not sum to
-            1, or a next state is terminal in one entry and not in another.
+        ValueError: if there is no table, a state or action is missing, a probability is outside
+            [0, 1] or they do not sum to 1, a reward is not finite (NaN, inf), a next state is not a
+            state of the table, or a next state is terminal in one entry and not in another.
     """
+    check_arguments(tabular_mdp, locals(), env="own")
     table = env if isinstance(env, dict) else getattr(getattr(env, "unwrapped", env), "P", None)
     if not isinstance(table, dict) or not table:
         raise ValueError(f"expected an environment with a transition table env.unwrapped.P, got {type(env).__name__}")
@@ -86,7 +95,17 @@ def tabular_mdp(env: Any) -> TabularMDP:
         if sorted(table[s]) != list(range(n_actions)):
             raise ValueError(f"expected actions 0 … {n_actions - 1} in state {s}, got {sorted(table[s])}")
         for a in range(n_actions):
-            for p, s2, r, done in table[s][a]:
+            for entry in table[s][a]:
+                if not isinstance(entry, (tuple, list)) or len(entry) != 4:
+                    raise ValueError(f"P[{s}][{a}]: expected (probability, next_state, reward, done) tuples, "
+                                     f"got {entry!r:.60}")
+                p, s2, r, done = entry
+                if isinstance(p, bool) or not isinstance(p, (int, float, np.number)) or not 0 <= p <= 1:
+                    raise ValueError(f"P[{s}][{a}]: expected a probability in [0, 1], got {p!r}")
+                if isinstance(s2, bool) or not isinstance(s2, (int, np.integer)) or not 0 <= s2 < n_states:
+                    raise ValueError(f"P[{s}][{a}]: expected a next state in 0 … {n_states - 1}, got {s2!r}")
+                if isinstance(r, bool) or not isinstance(r, (int, float, np.number)) or not np.isfinite(r):
+                    raise ValueError(f"P[{s}][{a}]: expected a finite reward, got {r!r}")
                 T[s, a, s2] += p
                 R[s, a] += p * r
                 if done_flag.setdefault(int(s2), bool(done)) != bool(done):
@@ -135,6 +154,7 @@ def rollout(envs: Any, act: Callable[[np.ndarray], Any], seed: int, max_steps: i
         ValueError: if ``envs`` is not a vector environment, ``max_steps`` is not an int >= 1, or
             ``act`` does not return one action per environment.
     """
+    check_arguments(rollout, locals(), envs="own", act="own", max_steps="own")
     n = getattr(envs, "num_envs", None)
     if not isinstance(n, int):
         raise ValueError(f"expected a gymnasium vector environment (with num_envs), got {type(envs).__name__}")
@@ -168,6 +188,7 @@ def distribute_batch(strategy: Any, *arrays: Any) -> Any:
         ValueError: if no arrays are given, their lengths differ, or the length does not divide
             evenly across the replicas.
     """
+    check_arguments(distribute_batch, locals())
     import tensorflow as tf
 
     if not arrays:
@@ -240,7 +261,7 @@ def play(board: Sequence[int], move: int, player: int) -> tuple[int, ...]:
     if player not in (X, O):
         raise ValueError(f"expected player 1 (X) or -1 (O), got {player!r}")
     if isinstance(move, bool) or not isinstance(move, (int, np.integer)) or not 0 <= move < 9 or b[move] != 0:
-        raise ValueError(f"expected an empty square 0 … 8, got {move!r} on {b}")
+        raise ValueError(f"expected move to be an empty square 0 … 8, got {move!r} on {b}")
     out = list(b)
     out[move] = player
     return tuple(out)
@@ -248,6 +269,7 @@ def play(board: Sequence[int], move: int, player: int) -> tuple[int, ...]:
 
 def random_agent(board: Sequence[int], player: int, rng: np.random.Generator) -> int:
     """A uniformly random legal move."""
+    check_arguments(random_agent, locals(), player=(-1, 1))
     moves = legal_moves(board)
     return moves[rng.integers(len(moves))]
 
@@ -260,6 +282,7 @@ def play_game(agent_x: Callable, agent_o: Callable, rng: np.random.Generator) ->
     Raises:
         ValueError: if an agent plays an illegal move.
     """
+    check_arguments(play_game, locals())
     board: tuple[int, ...] = (0,) * 9
     player = X
     while winner(board) is None:
@@ -322,12 +345,13 @@ def plot_value_maps(
     Raises:
         ValueError: if there are no panels or a panel's sizes do not match the map.
     """
+    check_arguments(plot_value_maps, locals(), title="own")
     import matplotlib.pyplot as plt
 
     grid = np.asarray(desc)
     grid = np.vectorize(lambda c: c.decode() if isinstance(c, bytes) else str(c))(grid)
     if grid.ndim != 2:
-        raise ValueError(f"expected a 2-D map of letters, got shape {grid.shape}")
+        raise ValueError(f"expected desc to be a 2-D map of letters, got shape {grid.shape}")
     if not panels:
         raise ValueError("expected at least one panel {title: (values, policy)}")
     rows, cols = grid.shape
@@ -368,6 +392,7 @@ def moving_average(x: Any, window: int) -> np.ndarray:
     Raises:
         ValueError: if ``x`` is not 1-D or ``window`` is not an int in 1 … len(x).
     """
+    check_arguments(moving_average, locals(), x="array", window="own")
     arr = np.asarray(x, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"expected a 1-D sequence, got shape {arr.shape}")
@@ -405,6 +430,7 @@ def plot_curves(
     Raises:
         ValueError: if there are no curves, a curve is empty or not 1-D, or ``x`` does not match it.
     """
+    check_arguments(plot_curves, locals(), x="own")
     import matplotlib.pyplot as plt
 
     if not curves:

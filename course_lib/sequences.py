@@ -15,7 +15,16 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import ArgumentTypeError, check_arguments, check_array, check_int, check_str, check_strings
+
+__all__ = [
+    "build_vocabulary", "encode_tokens", "decode_tokens", "TokenTask", "load_reviews", "CharTask",
+    "load_number_chars", "plot_gradient_decay", "plot_subset_accuracy",
+]
+
 PAD = "<pad>"
+#: The longest padded length :func:`encode_tokens` makes.
+MAX_LEN = 1_000_000
 _PADDING = ("post", "pre")
 _SPLITS = ("train", "val", "test")
 
@@ -30,6 +39,26 @@ def _check_texts(texts: Any, name: str = "texts") -> list[str]:
     return texts
 
 
+def _check_vocabulary(vocabulary: Any) -> list[str]:
+    vocabulary = check_strings(vocabulary, "vocabulary", nonempty=True)
+    if len(set(vocabulary)) != len(vocabulary):
+        twice = sorted({v for v in vocabulary if vocabulary.count(v) > 1})[:5]
+        raise ValueError(f"expected vocabulary to list each token once, got {twice} more than once")
+    return vocabulary
+
+
+def _check_ids(ids: Any, name: str) -> np.ndarray:
+    """Integer ids (a float such as 2.0 is accepted if it is whole)."""
+    ids = check_array(ids, name)
+    if ids.dtype.kind == "b":
+        raise ArgumentTypeError(f"expected {name} to be integer ids, got booleans")
+    if ids.dtype.kind == "f":
+        if not np.all(np.isfinite(ids)) or not np.all(ids == np.round(ids)):
+            raise ValueError(f"expected {name} to be integer ids, got non-integer values")
+        ids = ids.astype(np.int64)
+    return ids
+
+
 def build_vocabulary(texts: Sequence[str], reserved: Sequence[str] = (PAD,)) -> list[str]:
     """The sorted set of space-separated tokens of ``texts``, after the ``reserved`` ones.
 
@@ -38,8 +67,13 @@ def build_vocabulary(texts: Sequence[str], reserved: Sequence[str] = (PAD,)) -> 
 
     Raises:
         ValueError: if ``texts`` is not a sequence of strings, or a reserved token occurs in them.
+        TypeError: ``reserved`` is a lone string (it would be split into characters), not a list.
     """
+    check_arguments(build_vocabulary, locals(), texts="own", reserved="own")
     texts = _check_texts(texts)
+    reserved = check_strings(reserved, "reserved")
+    if len(set(reserved)) != len(reserved) or any(not r or r.split() != [r] for r in reserved):
+        raise ValueError(f"expected reserved to be distinct tokens without spaces, got {reserved!r}")
     tokens = sorted({tok for t in texts for tok in t.split()})
     clash = sorted(set(tokens) & set(reserved))
     if clash:
@@ -55,12 +89,21 @@ def encode_tokens(
     ``max_len`` defaults to the longest text. The texts are never truncated.
 
     Raises:
-        ValueError: for an unknown token, a text longer than ``max_len``, or a bad ``padding``.
+        ValueError: for an unknown token, a text longer than ``max_len`` (at most ``MAX_LEN``,
+            1,000,000), a bad ``padding``, or a vocabulary whose id 0 (padding) is a token of the texts.
     """
+    check_arguments(encode_tokens, locals(), vocabulary="own", max_len="own", padding="own")
     texts = _check_texts(texts)
     if padding not in _PADDING:
         raise ValueError(f"expected padding to be one of {_PADDING}, got {padding!r}")
+    vocabulary = _check_vocabulary(vocabulary)
+    check_int(max_len, "max_len", 1, MAX_LEN, none=True)
     index = {tok: i for i, tok in enumerate(vocabulary)}
+    pad = vocabulary[0]
+    clash = next((t for t in texts if pad in t.split()), None)
+    if clash is not None:
+        raise ValueError(f"vocabulary[0] = {pad!r} is a token of the text {clash!r:.60}, but id 0 is padding (it "
+                         f"would be lost); put a padding token first, as build_vocabulary does ({PAD!r})")
     rows = []
     for t in texts:
         try:
@@ -90,7 +133,9 @@ def decode_tokens(ids: Any, vocabulary: Sequence[str]) -> str:
     Raises:
         ValueError: if ``ids`` is not 1-D or holds an id outside the vocabulary.
     """
-    ids = np.asarray(ids)
+    check_arguments(decode_tokens, locals(), ids="own", vocabulary="own")
+    vocabulary = _check_vocabulary(vocabulary)
+    ids = _check_ids(ids, "ids")
     if ids.ndim != 1:
         raise ValueError(f"expected a 1-D sequence of ids, got shape {ids.shape}")
     if ids.size and (ids.min() < 0 or ids.max() >= len(vocabulary)):
@@ -135,6 +180,7 @@ def load_reviews(root: Any = None) -> TokenTask:
     Labels are 1 (positive) or 0 (negative); ``columns[split]`` holds ``review``, ``kind``
     (``single``/``agree``/``contrast``) and ``connector`` (``none``/``but``/``although``).
     """
+    check_arguments(load_reviews, locals())
     from course_lib.data import load_generated
 
     table = load_generated("review_sentiment", root=root)
@@ -168,6 +214,7 @@ class CharTask:
 
     def encode(self, text: str) -> np.ndarray:
         """``<s>`` followed by the ids of ``text`` (no padding, no ``</s>``)."""
+        check_str(text, "text", empty=True)
         index = {c: i for i, c in enumerate(self.alphabet)}
         unknown = sorted(set(text) - set(index))
         if unknown:
@@ -175,9 +222,16 @@ class CharTask:
         return np.array([self.bos, *(index[c] for c in text)], dtype="int32")
 
     def decode(self, ids: Any) -> str:
-        """The characters of ``ids``, leaving out padding and ``<s>``, stopping at ``</s>``."""
+        """The characters of ``ids``, leaving out padding and ``<s>``, stopping at ``</s>``.
+
+        Raises:
+            ValueError: an id outside ``[0, len(alphabet))`` (e.g. -1), or ids that are not integers.
+        """
+        ids = _check_ids(ids, "ids").ravel()
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.alphabet)):
+            raise ValueError(f"expected ids in [0, {len(self.alphabet)}), got values from {ids.min()} to {ids.max()}")
         out = []
-        for i in np.asarray(ids).ravel():
+        for i in ids:
             if i == self.eos:
                 break
             if i not in (0, self.bos):
@@ -192,8 +246,10 @@ def load_number_chars(max_train: int | None = None, column: str = "english") -> 
         max_train: keep only the first ``max_train`` training texts (all by default).
         column: ``english`` (e.g. ``three hundred five``) or ``chinese``.
     """
+    check_arguments(load_number_chars, locals(), max_train="own", column="own")
     from course_lib.data import load_generated
 
+    check_str(column, "column", ("english", "chinese"))
     if column not in ("english", "chinese"):
         raise ValueError(f"expected column 'english' or 'chinese', got {column!r}")
     if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1):
@@ -229,6 +285,7 @@ def plot_gradient_decay(
     Raises:
         ValueError: if a curve's length differs from the lags', or a norm is not positive.
     """
+    check_arguments(plot_gradient_decay, locals(), lags="array", curves="own", show="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -261,6 +318,7 @@ def plot_subset_accuracy(
     Raises:
         ValueError: if the models do not all have the same subsets, or an accuracy is outside [0, 1].
     """
+    check_arguments(plot_subset_accuracy, locals(), table="own", chance="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish

@@ -19,7 +19,13 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "TransformerConfig", "transformer_param_breakdown", "transformer_params", "count_flops",
+    "PowerLaw", "fit_power_law", "format_count", "format_bytes", "plot_power_law", "plot_log_bars",
+]
 
 STYLES = ("decoder", "encoder")
 
@@ -109,8 +115,9 @@ def transformer_param_breakdown(config: TransformerConfig) -> dict[str, int]:
     Raises:
         ValueError: if ``config`` is not a :class:`TransformerConfig`.
     """
+    check_arguments(transformer_param_breakdown, locals(), config="own")
     if not isinstance(config, TransformerConfig):
-        raise ValueError(f"expected a TransformerConfig, got {type(config).__name__}")
+        raise ValueError(f"expected a TransformerConfig as config, got {type(config).__name__}")
     d, f, n, b = config.width, config.ff, config.layers, int(config.biases)
     parts = {
         "token embeddings": config.vocab_size * d,
@@ -136,6 +143,7 @@ def transformer_params(config: TransformerConfig) -> int:
     >>> transformer_params(TransformerConfig(vocab_size=50257, context=1024, width=768, layers=12, heads=12))
     124439808
     """
+    check_arguments(transformer_params, locals())
     return sum(transformer_param_breakdown(config).values())
 
 
@@ -156,6 +164,7 @@ def count_flops(fn: Callable[..., Any], *input_specs: Any) -> int:
     Raises:
         ValueError: if a spec is not a ``tf.TensorSpec`` with a fully known shape.
     """
+    check_arguments(count_flops, locals(), fn="own")
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -199,6 +208,7 @@ def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
         ValueError: unless x and y are 1-D, of the same length >= 2, finite and positive, with at
             least two distinct x.
     """
+    check_arguments(fit_power_law, locals(), x="own", y="own")
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if xs.ndim != 1 or ys.ndim != 1 or len(xs) != len(ys):
         raise ValueError(f"expected x and y of the same 1-D length, got shapes {xs.shape} and {ys.shape}")
@@ -215,6 +225,7 @@ def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
 
 def format_count(n: float) -> str:
     """A count with a decimal suffix: ``124439808 -> '124.4M'``, ``1.75e11 -> '175.0B'``."""
+    check_arguments(format_count, locals(), n="own")
     n = float(n)
     if not np.isfinite(n) or n < 0:
         raise ValueError(f"expected a finite, non-negative number, got {n!r}")
@@ -226,6 +237,7 @@ def format_count(n: float) -> str:
 
 def format_bytes(n: float) -> str:
     """Bytes in decimal units (1 GB = 10^9 bytes, as accelerator memory is sold): ``'497.8 MB'``."""
+    check_arguments(format_bytes, locals(), n="own")
     n = float(n)
     if not np.isfinite(n) or n < 0:
         raise ValueError(f"expected a finite, non-negative number of bytes, got {n!r}")
@@ -253,6 +265,7 @@ def plot_power_law(
 
     ``fitted`` marks the points the fit used (filled); the others are drawn hollow.
     """
+    check_arguments(plot_power_law, locals(), x="own", y="own", labels="own", fitted="own")
     import matplotlib.pyplot as plt
 
 
@@ -296,6 +309,7 @@ def plot_log_bars(
 
     ``hlines`` draws labelled horizontal reference lines (e.g. one accelerator's memory).
     """
+    check_arguments(plot_log_bars, locals(), labels="own", series="own", show="own")
     import matplotlib.pyplot as plt
 
 

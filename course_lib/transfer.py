@@ -19,7 +19,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
+
+__all__ = [
+    "few_shot_indices", "parameter_counts", "transfer_weights", "plot_regimes",
+]
 
 
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -43,6 +48,7 @@ def few_shot_indices(labels: Any, per_class: int, seed: int = 0) -> np.ndarray:
         ValueError: if ``labels`` is not a 1-D integer array, or a class has fewer than
             ``per_class`` examples.
     """
+    check_arguments(few_shot_indices, locals(), labels="array", per_class="own", seed="own")
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"expected 1-D integer labels, got shape {labels.shape} and dtype {labels.dtype}")
@@ -67,6 +73,7 @@ def parameter_counts(model: Any) -> tuple[int, int]:
     Raises:
         ValueError: if ``model`` has no ``trainable_weights`` (not a Keras layer) or is not built.
     """
+    check_arguments(parameter_counts, locals(), model="own")
     if not hasattr(model, "trainable_weights") or not hasattr(model, "non_trainable_weights"):
         raise ValueError(f"expected a Keras model or layer, got {type(model).__name__}")
     if not getattr(model, "built", True):
@@ -121,6 +128,7 @@ def transfer_weights(source: Any, target: Any, names: Sequence[str] | None = Non
         ValueError: naming the layer and both shapes, when a weight's shape differs, a layer has a
             different number of weights, a requested name is missing, or no layer matches.
     """
+    check_arguments(transfer_weights, locals(), source="own", target="own", names="own")
     src, tgt = _weighted_layers(source), _weighted_layers(target)
     if names is None:
         selected = [n for n in tgt if n in src]
@@ -189,6 +197,7 @@ def plot_regimes(
     Raises:
         ValueError: for an empty dict or an accuracy outside [0, 1].
     """
+    check_arguments(plot_regimes, locals())
     import matplotlib.pyplot as plt
 
     scores = _scores(results)

@@ -28,6 +28,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_lib._validate import check_arguments
+
 __all__ = [
     "sinusoidal_positions",
     "PositionalEmbedding",
@@ -62,6 +64,7 @@ def sinusoidal_positions(length: int, depth: int) -> np.ndarray:
     Raises:
         ValueError: if ``length`` or ``depth`` is not a positive int, or ``depth`` is odd.
     """
+    check_arguments(sinusoidal_positions, locals(), length="own", depth="own")
     length = _positive_int("length", length)
     depth = _positive_int("depth", depth)
     if depth % 2:
@@ -372,6 +375,7 @@ class TransformerDecoderBlock(_Block):
 
 def plot_positional_encoding(table: Any, title: str | None = None, show: bool = True) -> Any:
     """The position table as an image (positions x dimensions) and a few of its columns as curves."""
+    check_arguments(plot_positional_encoding, locals(), table="array")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -414,6 +418,7 @@ def plot_step_times(
     Raises:
         ValueError: if there is nothing to plot or a curve does not have one time per length.
     """
+    check_arguments(plot_step_times, locals(), lengths="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish
@@ -458,6 +463,7 @@ def plot_alignment(
     Raises:
         ValueError: if the shape does not match the labels.
     """
+    check_arguments(plot_alignment, locals(), weights="array", source_tokens="own", target_tokens="own")
     import matplotlib.pyplot as plt
 
     from course_lib.plots import finish_figure as _finish

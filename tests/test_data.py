@@ -180,3 +180,92 @@ def test_make_dataset_names_the_array_of_another_length():
         course_lib.make_dataset({}, np.arange(12), 4, training=True)
     with pytest.raises(ValueError, match=r"x\[1\] to be an array with a first \(example\) dimension, got a scalar"):
         course_lib.make_dataset((np.arange(3), 5), np.arange(3), 1, training=True)
+
+
+# --- damaged manifests, the --verify table, line ends ----------------------------------------
+
+@pytest.mark.parametrize("line", ["abc number_words/data.tsv", "a" * 64, "A" * 64 + "  number_words/data.tsv",
+                                  "a" * 64 + "  ../outside.tsv", "a" * 64 + "  /etc/passwd"])
+def test_malformed_manifest_line_is_named_with_the_fix(copied_datasets, line):
+    manifest = copied_datasets / "SHA256SUMS"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DataIntegrityError, match=r"SHA256SUMS, line 4: expected '<64 lowercase hex digits>  "
+                                                 r"<relative path>'.*git checkout -- SHA256SUMS"):
+        data.read_manifest(copied_datasets)
+
+
+def test_duplicate_manifest_line_is_named(copied_datasets):
+    manifest = copied_datasets / "SHA256SUMS"
+    first = manifest.read_text(encoding="utf-8").splitlines()[0]
+    manifest.write_text(manifest.read_text(encoding="utf-8") + first + "\n", encoding="utf-8")
+    with pytest.raises(DataIntegrityError, match="line 3: number_words/data.tsv is listed twice"):
+        data.read_manifest(copied_datasets)
+
+
+def test_crlf_line_ends_are_diagnosed_and_the_fix_restores_the_bytes(copied_datasets):
+    path = copied_datasets / "number_words" / "data.tsv"
+    good = path.read_bytes()
+    path.write_bytes(good.replace(b"\n", b"\r\n"))  # what core.autocrlf does on a Windows checkout
+    with pytest.raises(DataIntegrityError, match=r"line ends were changed to CRLF.*--regenerate number_words"):
+        data.verify_file(path, copied_datasets)
+    generators.write("number_words", copied_datasets)  # the suggested fix
+    assert path.read_bytes() == good
+    data.verify_file(path, copied_datasets)
+
+
+def test_gitattributes_pins_the_dataset_files():
+    import subprocess
+
+    root = data.DATASETS_DIR.parent
+    text = (root / ".gitattributes").read_text(encoding="utf-8")
+    assert "datasets/** -text" in text
+    out = subprocess.run(["git", "check-attr", "text", "datasets/number_words/data.tsv", "datasets/SHA256SUMS"],
+                         cwd=root, capture_output=True, text=True)
+    if out.returncode == 0:  # a git checkout (not an unpacked archive)
+        assert out.stdout.count("text: unset") == 2, out.stdout
+
+
+def test_verify_datasets_reports_every_file(copied_datasets):
+    assert data.verify_datasets(copied_datasets) == [("number_words/data.tsv", "ok", ""),
+                                                     ("review_sentiment/data.tsv", "ok", "")]
+    (copied_datasets / "number_words" / "data.tsv").unlink()
+    review = copied_datasets / "review_sentiment" / "data.tsv"
+    review.write_bytes(review.read_bytes() + b"x")
+    (copied_datasets / "extra").mkdir()
+    (copied_datasets / "extra" / "data.tsv").write_text("a\n1\n")
+    rows = data.verify_datasets(copied_datasets)
+    assert [(f, s) for f, s, _ in rows] == [("number_words/data.tsv", "missing"),
+                                           ("review_sentiment/data.tsv", "damaged"),
+                                           ("extra/data.tsv", "not in manifest")]
+    assert "--regenerate number_words" in rows[0][2] and "--regenerate review_sentiment" in rows[1][2]
+    assert "not a generated dataset" in rows[2][2]
+
+
+def test_verify_command_prints_one_table_and_fails_if_any_file_is_bad(copied_datasets, monkeypatch, capsys):
+    from course_lib.__main__ import main
+
+    monkeypatch.setattr(data, "DATASETS_DIR", copied_datasets)
+    assert main(["datasets", "--verify"]) == 0
+    assert "2 of 2 files ok" in capsys.readouterr().out
+    (copied_datasets / "number_words" / "data.tsv").write_text("damaged\n")
+    (copied_datasets / "review_sentiment" / "data.tsv").unlink()
+    assert main(["datasets", "--verify"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["file", "status", "fix"]
+    assert out[1].startswith("number_words/data.tsv") and " damaged " in out[1]
+    assert out[2].startswith("review_sentiment/data.tsv") and " missing " in out[2]
+    assert out[-1] == "0 of 2 files ok"
+    (copied_datasets / "SHA256SUMS").write_text("nonsense\n")
+    assert main(["datasets", "--verify"]) == 1
+    assert "bad manifest" in capsys.readouterr().out
+
+
+def test_write_rejects_a_bad_name_before_creating_anything(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in ("../x", "nope", None, ""):
+        with pytest.raises(ValueError, match="unknown dataset|expected name"):
+            generators.write(name, root)
+    assert list(tmp_path.iterdir()) == [root] and list(root.iterdir()) == []
+    with pytest.raises(TypeError, match="root"):
+        generators.write("number_words", None)

@@ -61,7 +61,9 @@ def _cli(*args):
 
 def test_cli_verifies_datasets():
     proc = _cli("datasets", "--verify")
-    assert proc.returncode == 0 and "ok  number_words/data.tsv" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and lines[0].split() == ["file", "status", "fix"]
+    assert lines[1].split() == ["number_words/data.tsv", "ok"] and lines[-1] == "2 of 2 files ok"
 
 
 def test_cli_rejects_unknown_chapter():

@@ -169,7 +169,7 @@ def test_play_game_random_agents():
 def test_tictactoe_rejects_bad_input():
     with pytest.raises(ValueError, match="expected a board: 9 squares"):
         rl.winner((1, 2, 0))
-    with pytest.raises(ValueError, match="expected an empty square 0 … 8, got 0"):
+    with pytest.raises(ValueError, match="expected move to be an empty square 0 … 8, got 0"):
         rl.play((X, E, E, E, E, E, E, E, E), 0, O)
     with pytest.raises(ValueError, match="expected player 1 \\(X\\) or -1 \\(O\\)"):
         rl.play((0,) * 9, 0, 2)
