@@ -126,6 +126,7 @@ def accelerators_for_weights(student: Any) -> str:
         Case((174_604_259_328, "int8", gb80)), Case((7_000_000_000, "float16", 24 * 10**9)),
         Case((124_439_808, "float32", 16 * 10**9)), Case((70_000_000_000, "float64", gb80)),
         Case((40_000_000_000, "bfloat16", gb80)),
+        Case((7_000_000_000, "float32", 16 * 10**9)),    # 28 GB: 2 devices of 16 GB (1 of 80 GB)
     ]
     bits = {k: 8 * v for k, v in BYTES_PER_PARAM.items()}
     mistakes = [

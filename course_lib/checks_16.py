@@ -200,6 +200,7 @@ def adam_step(student: Any) -> str:
         Case((_W, _G, _M, _V, 5), {"lr": 0.01}),
         Case((_W, _G, _M, _V, 100)),
         Case((_W, _G * 1e-3, _M * 1e-3, _V * 1e-6, 3), {"lr": 0.05, "eps": 0.1}),
+        Case((_W, _G, _M, _V, 4), {"lr": 0.01, "beta1": 0.5, "beta2": 0.9}),   # every parameter honoured
     ]
     mistakes = [
         Mistake(lambda *a, **k: _adam(*a, **k, correct=False), "no bias correction: divide m by (1 - beta1^t) "

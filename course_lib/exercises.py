@@ -160,27 +160,25 @@ _LIBRARY_DIRS = tuple({str(Path(p).resolve()) for key in ("stdlib", "platstdlib"
 
 
 def _raised_outside_the_checker(err: BaseException, body: Callable[..., Any] | None = None) -> bool:
-    """Whether ``err`` was raised by the student's code: the innermost frame of its traceback that is
-    not in an installed library (or the standard library) is neither course_lib nor the checker's body."""
-    innermost = None
+    """Whether ``err`` went through the student's code: a frame of its traceback that is neither
+    course_lib, nor the checker's body, nor an installed library or the standard library (a notebook
+    cell, a test's function). A student's function that calls a course_lib helper wrongly counts."""
+    body_code = getattr(body, "__code__", None)
     tb = err.__traceback__
     while tb is not None:
-        frame_file = tb.tb_frame.f_code.co_filename
-        if frame_file.startswith("<frozen"):
-            pass
-        elif frame_file.startswith("<"):
-            innermost = tb.tb_frame.f_code
-        else:
-            resolved = str(Path(frame_file).resolve())
-            library = resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved
-            if resolved.startswith(_COURSE_LIB) or not library:
-                innermost = tb.tb_frame.f_code
+        code = tb.tb_frame.f_code
         tb = tb.tb_next
-    if innermost is None:
-        return False
-    if innermost is getattr(body, "__code__", None):
-        return False
-    return not str(Path(innermost.co_filename).resolve()).startswith(_COURSE_LIB)
+        if code is body_code or code.co_filename.startswith("<frozen"):
+            continue
+        if code.co_filename.startswith("<"):
+            return True
+        resolved = str(Path(code.co_filename).resolve())
+        if resolved.startswith(_COURSE_LIB):
+            continue
+        if resolved.startswith(_LIBRARY_DIRS) or "site-packages" in resolved or "dist-packages" in resolved:
+            continue
+        return True
+    return False
 
 
 class ExerciseSet:
@@ -195,8 +193,14 @@ class ExerciseSet:
 
     def exercise(self, number: int, title: str) -> Callable[[Callable[[Any], str | None]], Exercise]:
         """Decorator turning a checking function into an :class:`Exercise`."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"{self.chapter}: an exercise number is an int >= 1, got {number!r}")
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"{self.chapter}: exercise {number} needs a non-empty title, got {title!r}")
 
         def wrap(body: Callable[[Any], str | None]) -> Exercise:
+            if not callable(body):
+                raise TypeError(f"{self.chapter}: exercise {number}: decorate a function, got {describe(body)}")
             if any(e.number == number for e in self.exercises):
                 raise ValueError(f"{self.chapter}: exercise {number} is declared twice")
             ex = Exercise(self.chapter, number, title, body)
@@ -508,7 +512,9 @@ def _outcome(fn: Callable[..., Any], case: Case, student: bool, name: str = "f",
     args, kwargs = case.args, case.kwargs   # fresh copies
     before = ([_state(a) for a in args], {k: _state(v) for k, v in kwargs.items()}) if student else None
     try:
-        result: tuple = ("value", _to_numpy(fn(*args, **kwargs)))
+        # a copy of the answer: a student who returns (and later overwrites) one buffer on every call
+        # cannot change an answer already recorded
+        result: tuple = ("value", _fresh(_to_numpy(fn(*args, **kwargs))))
     except NotImplementedError:
         if student:
             raise NotAttempted from None

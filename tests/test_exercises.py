@@ -454,3 +454,44 @@ def test_case_arguments_are_fresh_copies_at_every_access():
         Case(5)
     with pytest.raises(TypeError, match="kwargs must be a dict"):
         Case((), {1: 2})
+
+
+def test_exercise_declarations_are_validated():
+    ex = ExerciseSet("99_test")
+    for number in (0, -1, True, 1.0, "1"):
+        with pytest.raises(ValueError, match="an int >= 1"):
+            ex.exercise(number, "t")
+    with pytest.raises(ValueError, match="non-empty title"):
+        ex.exercise(1, " ")
+    with pytest.raises(TypeError, match="decorate a function"):
+        ex.exercise(1, "t")(42)
+    with pytest.raises(TypeError, match="non-empty str"):
+        ExerciseSet("")
+
+
+def test_an_answer_buffer_reused_across_calls_does_not_confuse_the_hints():
+    """A student who fills and returns one module-level buffer: the recorded answers stay as returned."""
+    buffer = np.zeros(2)
+
+    def student(x):
+        buffer[:] = 3 * x
+        return buffer
+
+    with pytest.raises(Wrong, match="triple"):
+        compare_with_reference(student, lambda x: 2 * x, [Case((np.ones(2),)), Case((np.full(2, 2.0),))],
+                               [Mistake(lambda x: 3 * x, "triple")])
+
+
+def test_a_student_who_calls_a_course_lib_helper_wrongly_is_told_so():
+    """The error is raised inside course_lib, but through the student's code: it is the student's."""
+    ex = ExerciseSet("99_test")
+
+    @ex.exercise(1, "direct")
+    def direct(student):
+        student()
+        return "ok"
+
+    def student():
+        return exercises.set_strict("yes")          # raises TypeError inside course_lib
+
+    assert direct.evaluate(student).message.startswith("your code raised TypeError: set_strict(flag)")
