@@ -118,10 +118,11 @@ def _browser_or_skip():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
         import playwright.sync_api  # noqa: F401
+        import sphinx  # noqa: F401
     except ImportError:
         chromium = None
     if chromium is None:
-        message = ("needs Chromium and playwright: `apt-get install chromium` (Debian/Ubuntu) and "
+        message = ("needs Chromium, Sphinx and playwright: `apt-get install chromium` (Debian/Ubuntu) and "
                    "`pip install -r requirements.txt`")
         if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
             pytest.fail(message + " (COURSE_REQUIRE_BROWSER=1)")
