@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NB     ?=
 
-.PHONY: setup lab test unit compat grade check refresh rehearse bench datasets clean
+.PHONY: setup lab test unit compat grade book check refresh rehearse bench datasets clean
 
 setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
 
@@ -44,6 +44,9 @@ compat: $(COMPAT_STAMP)              ## the same tests on the lowest supported v
 	$(COMPAT_VENV)/bin/python -m pytest -n 2 --dist loadscope -o addopts="-p no:cacheprovider" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=300 tests notebooks solutions
 
+book: setup                          ## the book site in _build/html, from the stored notebooks, offline
+	$(BIN)/python -m course_lib book
+
 grade: setup                         ## grade a class: make grade NB=07 DIR=submissions/ [OUT=grades]
 	$(BIN)/python -m course_lib grade $(NB) $(DIR) --out $(or $(OUT),grades)
 
@@ -63,4 +66,4 @@ datasets: setup                      ## verify the generated datasets against th
 	$(BIN)/python -m course_lib datasets --verify
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) .pytest_cache
+	rm -rf $(VENV) $(COMPAT_VENV) .pytest_cache _build book/_generated

@@ -6,6 +6,8 @@
     datasets (--verify | --regenerate NAME ...)  check or rebuild the generated datasets
     build SCRIPT.py NOTEBOOK.ipynb              make a notebook from a "# %%" script
     grade NN SUBMISSIONS --out OUT               run a class's notebooks, write grades.csv and report.html
+    book [--out DIR]                             build the book site from the stored notebooks (offline)
+    retarget OWNER/NAME                          make badges, clone URLs and links name a fork
 """
 
 from __future__ import annotations
@@ -53,7 +55,34 @@ def main(argv: list[str] | None = None) -> int:
     gr.add_argument("--out", type=Path, required=True, help="where grades.csv, report.html and executed/ go")
     gr.add_argument("--timeout", type=int, default=None, help="seconds per submission (default 5 x 60)")
     gr.add_argument("--memory-mb", type=int, default=6144, help="address-space limit per submission (MB)")
+    bk = sub.add_parser("book", help="build the book site (HTML) from the stored notebooks, offline")
+    bk.add_argument("--out", type=Path, default=None, help="output folder (default _build/html)")
+    rt = sub.add_parser("retarget", help="make every badge, clone URL and link name another repository")
+    rt.add_argument("repository", help="OWNER/NAME of the fork on GitHub")
     args = parser.parse_args(argv)
+
+    if args.command == "book":
+        from course_lib import book
+
+        try:
+            out = book.build(args.out)
+        except (RuntimeError, ValueError) as err:
+            print(err, file=sys.stderr)
+            return 1
+        print(f"built {out}; open {out / 'index.html'} (publish: copy the folder to GitHub Pages)")
+        return 0
+
+    if args.command == "retarget":
+        from course_lib import book
+
+        try:
+            changed = book.retarget(args.repository)
+        except ValueError as err:
+            parser.error(str(err))
+        for path in changed:
+            print(f"rewrote {path.relative_to(book.ROOT)}")
+        print(f"{len(changed)} files now name {args.repository}")
+        return 0
 
     if args.command == "grade":
         from course_lib import grade
