@@ -20,6 +20,7 @@ from course_lib._validate import check_arguments
 
 __all__ = [
     "in_colab", "set_seed", "environment_report", "replicas_from_environment", "setup_notebook",
+    "keras_needs_upgrade",
 ]
 
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
@@ -69,7 +70,19 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 
 def keras_needs_upgrade(installed: str | None, minimum: str = MIN_KERAS) -> bool:
-    """Whether the installed Keras version is missing or older than ``minimum``."""
+    """Whether the installed Keras version is missing or older than ``minimum``.
+
+    Raises:
+        TypeError: when ``installed`` is not a version string or None, or ``minimum`` is not a string.
+        ValueError: when a version does not start with a number (e.g. ``"3.14"``).
+    """
+    for name, value, optional in (("installed", installed, True), ("minimum", minimum, False)):
+        if value is None and optional:
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"expected {name} to be a version string like '3.14.0', got {value!r}")
+        if not _version_tuple(value):
+            raise ValueError(f"expected {name} to be a version string like '3.14.0', got {value!r}")
     return installed is None or _version_tuple(installed) < _version_tuple(minimum)
 
 

@@ -45,7 +45,7 @@ import numpy as np
 from course_lib._validate import check_arguments
 
 __all__ = [
-    "global_batches", "build_model", "main", "mwms_job", "resume_job",
+    "global_batches", "build_model", "main", "mwms_job", "mwms_resume_job", "resume_job",
 ]
 
 

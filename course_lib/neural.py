@@ -23,6 +23,7 @@ from course_lib.plots import finish_figure as _finish
 
 __all__ = [
     "plot_activations", "plot_curves", "plot_network", "plot_prediction", "dense_weights",
+    "plot_decision_boundaries",
 ]
 
 

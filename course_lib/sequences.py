@@ -19,7 +19,7 @@ from course_lib._validate import ArgumentTypeError, check_arguments, check_array
 
 __all__ = [
     "build_vocabulary", "encode_tokens", "decode_tokens", "TokenTask", "load_reviews", "CharTask",
-    "load_number_chars", "plot_gradient_decay", "plot_subset_accuracy",
+    "load_number_chars", "plot_gradient_decay", "plot_subset_accuracy", "bucket_batches",
 ]
 
 PAD = "<pad>"

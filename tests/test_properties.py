@@ -60,6 +60,9 @@ NOT_CALLED = {
     "multiworker_worker.main": "a worker process' entry point (argparse); test_multiworker.py",
     "multiworker_worker.mwms_job": "a worker process' job; test_multiworker.py",
     "multiworker_worker.resume_job": "a worker process' job; test_multiworker.py",
+    "multiworker_worker.mwms_resume_job": "a worker process' job; test_multiworker.py",
+    "neural.plot_decision_boundaries": "calls Keras models on a grid of points; test_neural.py",
+    "sequences.bucket_batches": "builds a tf.data pipeline (under a strategy); test_sequences.py",
     "multiworker_worker.build_model": "builds a Keras model; test_multiworker.py",
     "nbtools.shut_down_afterwards": "a context manager around a kernel client",
     "nbtools.execute_notebook": "runs a notebook; test_nbtools.py",
@@ -191,6 +194,7 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         # environment
         "environment.environment_report": ((), dict(strategy=None)),
         "environment.replicas_from_environment": ((1,), {}),
+        "environment.keras_needs_upgrade": (("3.10.0",), dict(minimum="3.14")),
         # generators
         "generators.english_number": ((42,), {}),
         "generators.chinese_number": ((42,), {}),
