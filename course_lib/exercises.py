@@ -18,6 +18,11 @@ place cannot shift the expected answer), then fails with a hint naming the argum
 student's copy was changed. A boolean expectation (a mask) is met only by a boolean answer, an
 integer array only by an integer array.
 
+Messages are written in English; what is *shown* (a result's line, the summary, the error of strict
+mode) goes through :func:`course_lib.messages.translate`, so a student who chose Chinese
+(``setup_notebook(lang="zh")`` or ``COURSE_LANG=zh``) reads it in Chinese. ``Result.message`` and
+:func:`results` stay in English for graders.
+
 The latest status of every exercise is kept for graders: ``Exercise.last`` (a :class:`Result`) and
 :func:`results`, a list of plain dicts.
 """
@@ -35,6 +40,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from course_lib.messages import labelled, translate
 
 __all__ = [
     "FAILED", "NOT_ATTEMPTED", "NOT_CHECKED", "PASSED", "Case", "Exercise", "ExerciseError", "ExerciseSet",
@@ -94,7 +101,8 @@ class Result:
         return self.status == PASSED
 
     def __str__(self) -> str:
-        return f"{_SYMBOL[self.status]} {self.label}: {self.message}"
+        """The status line shown to the student, in the language of :func:`course_lib.messages.get_language`."""
+        return f"{_SYMBOL[self.status]} {labelled(self.label, self.message)}"
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain data (for graders)."""
@@ -216,10 +224,10 @@ class ExerciseSet:
     def summary(self) -> None:
         """Print each exercise of the chapter with its latest status in this session."""
         done = sum(1 for e in self.exercises if e.last is not None and e.last.passed)
-        print(f"{self.chapter}: {done} of {len(self.exercises)} exercises correct")
+        print(translate(f"{self.chapter}: {done} of {len(self.exercises)} exercises correct"))
         for e in sorted(self.exercises, key=lambda e: e.number):
             status = e.last.status if e.last is not None else "not checked yet"
-            print(f"  {_SYMBOL.get(status, '·')} {e.label}: {status}")
+            print(f"  {_SYMBOL.get(status, '·')} {labelled(e.label, status)}")
 
 
 def results(chapter: str | None = None) -> list[dict[str, Any]]:
@@ -600,9 +608,10 @@ def _value_mismatch(e: Any, g: Any, path: str = "") -> str:
                 wrong = test(ea) != test(ga)
                 if wrong.any():
                     first = tuple(int(i) for i in np.argwhere(wrong)[0])
-                    has = "expected" if test(ea)[first] else "did not expect"
-                    return (f"{where}{has} {kind} at index {first} ({wrong.sum()} places differ; "
-                            f"expected {ea[first]}, got {ga[first]})")
+                    detail = f"({wrong.sum()} places differ; expected {ea[first]}, got {ga[first]})"
+                    if test(ea)[first]:
+                        return f"{where}expected {kind} at index {first} {detail}"
+                    return f"{where}did not expect {kind} at index {first} {detail}"
             finite = np.isfinite(ea)
             if (ea[~finite] != ga[~finite]).any():
                 return f"{where}infinities of the wrong sign"
