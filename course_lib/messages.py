@@ -196,7 +196,7 @@ def extract_templates(files: Sequence[str | Path] | None = None) -> dict[str, li
     ``files`` defaults to ``course_lib/exercises.py`` and every ``course_lib/checks_NN.py``. Collected:
     each string or f-string with a space in its text (docstrings and the messages of exceptions other
     than ``Wrong``/``NotAttempted`` excluded), every exercise title, and the status words."""
-    if files is not None and (isinstance(files, (str, Path)) or not all(isinstance(f, (str, Path)) for f in files)):
+    if files is not None and (not isinstance(files, (list, tuple)) or not all(isinstance(f, (str, Path)) for f in files)):
         raise TypeError(f"extract_templates(files): files must be a list of paths, got {files!r:.80}")
     paths = [Path(f) for f in files] if files is not None else _source_files()
     found: dict[str, list[str]] = {}
@@ -347,10 +347,11 @@ class _Template:
 
     def __init__(self, msgid: str, msgstr: str):
         self.msgid, self.msgstr = msgid, msgstr
-        pieces = list(string.Formatter().parse(msgid))
-        parts = [literal for literal, _, _, _ in pieces]
-        if pieces and pieces[-1][1] is not None:    # the template ends with a placeholder
-            parts.append("")
+        parts = [""]
+        for literal, field, _, _ in string.Formatter().parse(msgid):
+            parts[-1] += literal             # "{{" splits a literal into two pieces: join them
+            if field is not None:
+                parts.append("")
         self.parts = tuple(parts)
         self.letters = sum(ch.isalpha() for ch in "".join(self.parts))
         self.chars = sum(map(len, self.parts))
@@ -364,7 +365,7 @@ def _compiled(lang: str, stamp: float) -> tuple[_Template, ...]:
             t = _Template(msgid, msgstr)
         except ValueError:
             continue
-        if t.letters:
+        if t.letters and msgid not in _INLINE:
             templates.append(t)
     # most specific first: when two explain the same text, the longer literal text wins the tie
     templates.sort(key=lambda t: -sum(map(len, t.parts)))
@@ -410,17 +411,43 @@ def _splits(text: str, parts: tuple[str, ...]) -> Iterable[list[str]]:
             return
 
 
-def _inline(text: str, templates: dict[str, _Template]) -> str:
-    """Translate the ``describe`` texts of arrays inside code-like text (``conv1d(array of shape ...)``)."""
-    t = templates.get("array of shape {0} ({1})")
-    if t is None:
-        return text
-    return re.sub(r"array of shape (\([0-9, ]*\)) \(([A-Za-z0-9_<>]+)\)",
-                  lambda m: t.msgstr.format(m.group(1), m.group(2)), text)
+_CLOSING = {")": "(", "]": "[", "}": "{"}
 
 
-def _translator(templates: tuple[_Template, ...]):
+def _balanced(value: str) -> bool:
+    """Whether a placeholder's text has balanced brackets: the text of one value (a repr, a shape, a
+    ``describe``), not pieces of two (``(3, 4) (float64), array of shape (4,)``)."""
+    stack = []
+    for ch in value:
+        if ch in "([{":
+            stack.append(ch)
+        elif ch in _CLOSING:
+            if not stack or stack.pop() != _CLOSING[ch]:
+                return False
+    return not stack
+
+
+#: Templates matched only by these patterns, anywhere in a text: ``describe``'s text of an array,
+#: which appears inside calls (``conv1d(array of shape (12, 3) (float64), ...)``) and lists.
+_INLINE = {"array of shape {0} ({1})": re.compile(r"array of shape (\([0-9, ]*\)) \(([A-Za-z0-9_<>]+)\)")}
+
+
+def _inline(text: str, templates: dict[str, _Template]) -> tuple[tuple[int, int], str]:
+    """Translate the ``describe`` texts of arrays inside code-like text; (score, translation)."""
+    letters = chars = 0
+    for msgid, pattern in _INLINE.items():
+        t = templates.get(msgid)
+        if t is None:
+            continue
+        found = pattern.findall(text)
+        letters, chars = letters + t.letters * len(found), chars + t.chars * len(found)
+        text = pattern.sub(lambda m: t.msgstr.format(*m.groups()), text)
+    return (letters, chars), text
+
+
+def _translator(templates: tuple[_Template, ...], inline: dict[str, str]):
     by_id = {t.msgid: t for t in templates}
+    by_id.update({msgid: _Template(msgid, msgstr) for msgid, msgstr in inline.items()})
 
     @functools.lru_cache(maxsize=4096)
     def best(text: str) -> tuple[tuple[int, int], str]:
@@ -432,7 +459,7 @@ def _translator(templates: tuple[_Template, ...]):
             if any(p and p not in text for p in t.parts):
                 continue
             for values in _splits(text, t.parts):
-                if any(v == text for v in values):
+                if any(v == text or not _balanced(v) for v in values):
                     continue
                 subs = [best(v) for v in values]
                 score = (t.letters + sum(s[0] for s, _ in subs), t.chars + sum(s[1] for s, _ in subs))
@@ -451,7 +478,7 @@ def _translator(templates: tuple[_Template, ...]):
                     best_score, best_text = score, lt + zh_sep + rt
                 at = text.find(sep, at + 1)
         if best_text is None:
-            return (0, 0), _inline(text, by_id)
+            return _inline(text, by_id)
         return best_score, best_text
 
     return best
@@ -459,7 +486,8 @@ def _translator(templates: tuple[_Template, ...]):
 
 @functools.lru_cache(maxsize=8)
 def _translator_for(lang: str, stamp: float):
-    return _translator(_compiled(lang, stamp))
+    catalogue = load_catalogue(lang)
+    return _translator(_compiled(lang, stamp), {m: catalogue[m] for m in _INLINE if m in catalogue})
 
 
 def translate(text: str, lang: str | None = None) -> str:
