@@ -35,9 +35,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 MODULES = ["applications", "attention", "conv", "data", "deployment", "distribute", "environment",
-           "fault_tolerance", "generators", "gradients", "language", "multiworker", "multiworker_worker",
-           "nbtools", "neural", "optim", "pathway", "plots", "responsible", "rl", "sequences", "sizing",
-           "transfer", "transformer"]
+           "fault_tolerance", "generators", "gradients", "language", "messages", "multiworker",
+           "multiworker_worker", "nbtools", "neural", "optim", "pathway", "plots", "responsible", "rl",
+           "sequences", "sizing", "transfer", "transformer"]
 TIME_BOUND_S = 60.0  # per call, on a busy 2-core machine; a hang is caught by SIGALRM
 EXAMPLES = 8  # hypothesis examples per function (each replaces one argument)
 
@@ -51,6 +51,8 @@ NOT_CALLED = {
     "environment.in_colab": "no arguments",
     "environment.setup_notebook": "configures TensorFlow for the whole process; test_environment.py",
     "environment.set_seed": "reseeds every generator of the process; test_environment.py",
+    "messages.set_language": "changes the language of every later checker message of the process; test_messages.py",
+    "messages.update_catalogue": "rewrites the catalogue course_lib/locale/zh.po; test_messages.py (on a copy)",
     "multiworker.launch": "starts processes; test_multiworker.py",
     "multiworker.free_ports": "opens sockets; test_multiworker.py",
     "multiworker.leftover_processes": "lists processes; test_multiworker.py",
@@ -217,6 +219,13 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "language.plot_tokenizer_tradeoff": (({"chars": (30.0, 20.0)},), dict(show=False)),
         "language.plot_attention_heads": ((np.full((2, 3), 1 / 3), ["a", "b", "c"]), dict(show=False)),
         "language.plot_distributions": (({"p": [0.5, 0.5]}, ["a", "b"]), dict(show=False)),
+        # messages
+        "messages.get_language": ((), {}),
+        "messages.translate": (("expected shape (2,), got shape (3,)",), dict(lang="zh")),
+        "messages.labelled": (("Exercise 1 · softmax", "correct"), dict(lang="zh")),
+        "messages.load_catalogue": (("zh",), {}),
+        "messages.missing_translations": (("zh",), {}),
+        "messages.extract_templates": ((), dict(files=None)),
         # multiworker
         "multiworker.make_tf_config": ((["localhost:1", "localhost:2"], 0), dict(task_type="worker")),
         "multiworker_worker.global_batches": ((8, 2), {}),
