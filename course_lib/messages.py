@@ -427,21 +427,33 @@ def _balanced(value: str) -> bool:
     return not stack
 
 
-#: Templates matched only by these patterns, anywhere in a text: ``describe``'s text of an array,
-#: which appears inside calls (``conv1d(array of shape (12, 3) (float64), ...)``) and lists.
-_INLINE = {"array of shape {0} ({1})": re.compile(r"array of shape (\([0-9, ]*\)) \(([A-Za-z0-9_<>]+)\)")}
+#: ``describe``'s texts of arrays and of lists of arrays: they appear inside calls
+#: (``conv1d(array of shape (12, 3) (float64), ...)``) and lists, so they are translated wherever they
+#: are found (in any text, before and after other templates matched), not as whole messages.
+_ARRAY, _ITEMS = "array of shape {0} ({1})", "a {0} of {1} items ({2})"
+_INLINE = {_ARRAY: re.compile(r"array of shape (\([0-9, ]*\)) \(([A-Za-z0-9_<>]+)\)"),
+           _ITEMS: re.compile(r"\ba (list|tuple) of (\d+) items \(")}
 
 
 def _inline(text: str, templates: dict[str, _Template]) -> tuple[tuple[int, int], str]:
-    """Translate the ``describe`` texts of arrays inside code-like text; (score, translation)."""
+    """Translate the ``describe`` texts inside ``text``; ((letters, characters) explained, translation)."""
     letters = chars = 0
-    for msgid, pattern in _INLINE.items():
-        t = templates.get(msgid)
-        if t is None:
-            continue
-        found = pattern.findall(text)
-        letters, chars = letters + t.letters * len(found), chars + t.chars * len(found)
-        text = pattern.sub(lambda m: t.msgstr.format(*m.groups()), text)
+    array, items = templates.get(_ARRAY), templates.get(_ITEMS)
+    if array is not None:
+        found = _INLINE[_ARRAY].findall(text)
+        letters, chars = letters + array.letters * len(found), chars + array.chars * len(found)
+        text = _INLINE[_ARRAY].sub(lambda m: array.msgstr.format(*m.groups()), text)
+    if items is not None:
+        for m in reversed(list(_INLINE[_ITEMS].finditer(text))):   # innermost (rightmost) first
+            depth, end = 1, m.end()
+            while end < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            if depth:
+                continue
+            inner = text[m.end():end - 1]
+            text = text[:m.start()] + items.msgstr.format(m.group(1), m.group(2), inner) + text[end:]
+            letters, chars = letters + items.letters, chars + items.chars
     return (letters, chars), text
 
 

@@ -218,11 +218,19 @@ def test_translation_never_loses_an_unknown_message():
         "conv1d(array of shape (3,) (float64)): a new hint nobody translated", "zh")
 
 
+def test_lists_of_arrays_inside_calls():
+    text = ("clip(a list of 2 items (array of shape (3,) (float64), a tuple of 1 items (array of shape (4,) "
+            "(int32))), 1.0): the sign is flipped: the residual is r = x̂ − x (prediction minus target)")
+    assert messages.translate(text, "zh") == (
+        "clip(含 2 项的 list（形状为 (3,) 的 float64 数组, 含 1 项的 tuple（形状为 (4,) 的 int32 数组））, 1.0)："
+        "符号反了：残差是 r = x̂ − x（预测减目标）")
+
+
 def test_describe_texts_inside_calls_and_nested_placeholders():
     text = ("f(array of shape (2, 3) (float32), 4): expected shape (2, 3), got shape (3, 2)")
     assert messages.translate(text, "zh") == "f(形状为 (2, 3) 的 float32 数组, 4)：应为形状 (2, 3)，实际得到形状 (3, 2)"
     assert messages.translate("expected array of shape (2,) (int64), but it raised ValueError: bad", "zh") == \
-        "应为 形状为 (2,) 的 int64 数组，但它抛出了 ValueError：bad"
+        "期望得到 形状为 (2,) 的 int64 数组，但它抛出了 ValueError：bad"
 
 
 # --- (c) English is untouched -------------------------------------------------------------------
