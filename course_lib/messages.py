@@ -266,10 +266,15 @@ def _catalogue_path(lang: str) -> Path:
     return LOCALE_DIR / f"{lang}.po"
 
 
+def _is_fuzzy(entry: dict) -> bool:
+    """A translation kept from a template whose English has since changed (gettext's ``fuzzy`` flag)."""
+    return any(c.startswith("#,") and "fuzzy" in c for c in entry["comments"])
+
+
 @functools.lru_cache(maxsize=None)
 def _load(lang: str, stamp: float) -> dict[str, str]:
     path = _catalogue_path(lang)
-    return {e["msgid"]: e["msgstr"] for e in _read_po(path) if e["msgid"] and e["msgstr"]}
+    return {e["msgid"]: e["msgstr"] for e in _read_po(path) if e["msgid"] and e["msgstr"] and not _is_fuzzy(e)}
 
 
 def load_catalogue(lang: str) -> dict[str, str]:
@@ -289,47 +294,68 @@ def _placeholders(template: str) -> list[str]:
 
 
 def missing_translations(lang: str = "zh") -> list[str]:
-    """The templates of the current source that ``lang``'s catalogue does not translate, or translates
-    with other placeholders than the English (each reported as the template, with the reason)."""
+    """The templates of the current source that ``lang``'s catalogue does not translate: no ``msgstr``,
+    a ``fuzzy`` one (kept from an earlier English wording, to be checked), or one with other
+    placeholders than the English (the reason is given after the template)."""
     code = _normalise(lang, "missing_translations(lang)")
     if code == "en":
         return []
-    catalogue = load_catalogue(code)
+    path = _catalogue_path(code)
+    entries = {e["msgid"]: e for e in _read_po(path)} if path.exists() else {}
     problems = []
     for template in extract_templates():
-        zh = catalogue.get(template, "")
+        entry = entries.get(template, {"msgstr": "", "comments": []})
+        zh = entry["msgstr"]
         if not zh.strip():
             problems.append(template)
+        elif _is_fuzzy(entry):
+            problems.append(f"{template}  [fuzzy: its English changed; check the msgstr, then remove 'fuzzy']")
         elif _placeholders(zh) != _placeholders(template):
             problems.append(f"{template}  [placeholders {_placeholders(zh)} != {_placeholders(template)}]")
     return problems
 
 
 def update_catalogue(lang: str = "zh", path: str | Path | None = None) -> tuple[int, int]:
-    """Bring ``lang``'s catalogue in step with the source: add the new templates (empty ``msgstr``, to
-    be translated) and drop the ones no longer in the source. Returns (added, dropped)."""
+    """Bring ``lang``'s catalogue in step with the source: add the new templates and drop the ones no
+    longer in the source. Returns (added, dropped).
+
+    A new template gets an empty ``msgstr``, or, when it looks like a dropped one (an edited hint),
+    that one's translation flagged ``fuzzy`` with the old English in a ``#| msgid`` comment (as
+    gettext's msgmerge does): shown in English until a translator checks it and removes the flag."""
+    import difflib
+
     code = _normalise(lang, "update_catalogue(lang)")
     if code == "en":
         raise ValueError("update_catalogue(lang): English is the source language; it has no catalogue")
     target = Path(path) if path is not None else _catalogue_path(code)
     entries = _read_po(target) if target.exists() else []
     header = [e for e in entries if e["msgid"] == ""] or [{
-        "comments": [f"# Chinese translations of course_lib's checker messages (see course_lib/messages.py)."],
+        "comments": ["# Chinese translations of course_lib's checker messages (see course_lib/messages.py)."],
         "msgid": "", "msgstr": "Content-Type: text/plain; charset=UTF-8\nLanguage: zh_CN\n"}]
     old = {e["msgid"]: e for e in entries if e["msgid"]}
     templates = extract_templates()
+    dropped = {t: e for t, e in old.items() if t not in templates and e["msgstr"].strip()}
     new_entries = []
     for template, where in sorted(templates.items(), key=lambda kv: _sort_key(kv[1][0])):
-        entry = old.get(template, {"msgstr": ""})
-        comments = [f"#: {' '.join(dict.fromkeys(where))}", "#, python-brace-format"]
-        new_entries.append({"comments": comments, "msgid": template, "msgstr": entry["msgstr"]})
-    added = sum(1 for t in templates if t not in old)
-    dropped = sum(1 for t in old if t not in templates)
+        files = " ".join(dict.fromkeys(w.rpartition(":")[0] or w for w in where))
+        comments, msgstr = [f"#: {files}", "#, python-brace-format"], ""
+        if template in old:
+            entry = old[template]
+            msgstr = entry["msgstr"]
+            if _is_fuzzy(entry):
+                comments = [f"#: {files}", "#, fuzzy, python-brace-format"] + \
+                    [c for c in entry["comments"] if c.startswith("#|")]
+        else:
+            close = difflib.get_close_matches(template, list(dropped), n=1, cutoff=0.75)
+            if close:
+                msgstr = dropped[close[0]]["msgstr"]
+                comments = [f"#: {files}", "#, fuzzy, python-brace-format", f"#| msgid {_po_quote(close[0])}"]
+        new_entries.append({"comments": comments, "msgid": template, "msgstr": msgstr})
     target.parent.mkdir(parents=True, exist_ok=True)
     _write_po(target, header[:1] + new_entries)
     _load.cache_clear()
     _compiled.cache_clear()
-    return added, dropped
+    return sum(1 for t in templates if t not in old), sum(1 for t in old if t not in templates)
 
 
 def _sort_key(where: str) -> tuple[str, int]:

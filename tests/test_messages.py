@@ -111,6 +111,21 @@ def test_update_adds_new_templates_keeps_translations_and_drops_obsolete_ones(tm
     assert entries[""] == "Language: zh_CN\n"
 
 
+def test_an_edited_hint_keeps_its_old_translation_flagged_fuzzy(tmp_path):
+    template = "the sign is flipped: the residual is r = x̂ − x (prediction minus target)"
+    assert template in messages.extract_templates()
+    edited_before = "the sign is flipped: the residual is r = x̂ − x (the prediction minus the target)"
+    target = tmp_path / "zh.po"
+    messages._write_po(target, [{"comments": [], "msgid": edited_before, "msgstr": "符号反了：r = x̂ − x"}])
+    messages.update_catalogue("zh", path=target)
+    entry = next(e for e in messages._read_po(target) if e["msgid"] == template)
+    assert entry["msgstr"] == "符号反了：r = x̂ − x" and messages._is_fuzzy(entry)
+    assert f"#| msgid {messages._po_quote(edited_before)}" in entry["comments"]
+    # shown in English until a translator removes the flag (the loader skips fuzzy entries)
+    assert template not in {e["msgid"] for e in messages._read_po(target)
+                            if e["msgstr"] and not messages._is_fuzzy(e)}
+
+
 # --- (b) real checker output in Chinese ---------------------------------------------------------
 
 
