@@ -38,7 +38,7 @@ from typing import Iterable, Sequence
 
 __all__ = [
     "LANGUAGES", "extract_templates", "get_language", "labelled", "load_catalogue", "missing_translations",
-    "set_language", "translate", "update_catalogue",
+    "set_language", "translate", "translate_output", "update_catalogue",
 ]
 
 #: The languages a student can choose ("en" is the language of the source: no catalogue).
@@ -557,6 +557,38 @@ def labelled(label: str, text: str, lang: str | None = None) -> str:
     if code == "en":
         return f"{label}: {text}"
     return f"{translate(label, code)}{_SEPARATORS[': '] if code == 'zh' else ': '}{translate(text, code)}"
+
+
+_STATUS_LINE = re.compile(r"^(\s*[✓✗○·] )(Exercise \d+ · .*)$")
+_SUMMARY_LINE = re.compile(r"^\S+: \d+ of \d+ exercises correct$")
+
+
+def translate_output(text: str, lang: str | None = None) -> str:
+    """A notebook cell's printed output with its checker lines in ``lang`` (default :func:`get_language`):
+    the status line of each exercise (``✗ Exercise 1 · title: hint``) and a chapter's summary; every
+    other line is left as it is. For building a translated notebook from the stored English outputs."""
+    if not isinstance(text, str):
+        raise TypeError(f"translate_output(text): text must be a str, got {type(text).__name__}")
+    code = get_language() if lang is None else _normalise(lang, "translate_output(lang)")
+    if code == "en":
+        return text
+    titles = load_catalogue(code)
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _SUMMARY_LINE.match(line):
+            lines[i] = translate(line, code)
+            continue
+        status = _STATUS_LINE.match(line)
+        if not status:
+            continue
+        rest = status.group(2)
+        at = rest.find(": ")
+        while at >= 0:      # the label ends at the first ": " after a known title (titles may hold ": ")
+            if rest[:at].split(" · ", 1)[1] in titles:
+                lines[i] = status.group(1) + labelled(rest[:at], rest[at + 2:], code)
+                break
+            at = rest.find(": ", at + 1)
+    return "\n".join(lines)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -26,7 +26,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ ,]+[A-Za-z]{2,}){3,}\b")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 #: chapters whose checkers are quick (NumPy only); every Mistake of every exercise is shown in Chinese
-CHAPTERS = ["02", "05", "07", "11", "12"]
+CHAPTERS = ["02", "03", "11", "12", "15"]
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +35,17 @@ def _english_afterwards(monkeypatch):
     messages.set_language(None)
     yield
     messages.set_language(None)
+
+
+def _fresh_chapter(name: str, monkeypatch):
+    """A chapter's checkers with no result yet in this session (other tests may have run them)."""
+    import importlib
+
+    checks = importlib.import_module(f"course_lib.checks_{name}")
+    monkeypatch.setattr(exercises, "_strict", False)   # whatever COURSE_STRICT says
+    for exercise in checks.EXERCISES.exercises:
+        monkeypatch.setattr(exercise, "last", None)
+    return checks
 
 
 def _chapter(prefix: str) -> str:
@@ -207,19 +218,35 @@ def test_framework_messages_in_chinese():
 
 
 def test_status_lines_summary_and_strict_errors_in_chinese(capsys, monkeypatch):
-    checks = pytest.importorskip("course_lib.checks_05")
+    checks = _fresh_chapter("03", monkeypatch)
     messages.set_language("zh")
-    checks.conv1d(None)
+    checks.tanh_layer_backward(None)
     checks.summary()
     out = capsys.readouterr().out
-    assert "○ 练习 1 · 多通道一维卷积：尚未作答" in out
-    assert "05_convolutional_networks：4 道练习中做对了 0 道" in out
+    assert "○ 练习 1 · tanh 层的反向传播：尚未作答" in out
+    assert re.search(r"03_backpropagation：\d+ 道练习中做对了 0 道", out)
     monkeypatch.setattr(exercises, "_strict", True)
     with pytest.raises(exercises.ExerciseError, match="尚未作答"):
-        checks.conv1d(None)
+        checks.tanh_layer_backward(None)
     # graders read English, whatever the student's language
-    assert checks.conv1d.last.message.startswith("not attempted yet")
-    assert exercises.results("05_convolutional_networks")[0]["status"] == NOT_ATTEMPTED
+    assert checks.tanh_layer_backward.last.message.startswith("not attempted yet")
+    assert exercises.results("03_backpropagation")[0]["status"] == NOT_ATTEMPTED
+
+
+def test_stored_outputs_of_checker_cells_can_be_translated(capsys, monkeypatch):
+    checks = _fresh_chapter("03", monkeypatch)
+    checks.tied_autoencoder_grad(None)     # its title holds a colon: "one weight on two paths: a tied autoencoder"
+    checks.summary()
+    english = "some other output: 3 of 4\n" + capsys.readouterr().out + "done\n"
+    assert messages.translate_output(english, "en") == english
+    chinese = messages.translate_output(english, "zh").split("\n")
+    assert chinese[0] == "some other output: 3 of 4" and chinese[-2:] == ["done", ""]
+    assert chinese[1] == ("○ 练习 3 · 一个权重走两条路径：绑定权重的自编码器：尚未作答：把 `raise NotImplementedError` "
+                          "换成你的代码，然后重新运行这个单元格")
+    assert re.fullmatch(r"03_backpropagation：\d+ 道练习中做对了 0 道", chinese[2])
+    assert len(chinese) > 5 and all(CJK.search(line) for line in chinese[1:-2])
+    with pytest.raises(TypeError, match="text"):
+        messages.translate_output(None)
 
 
 def test_translation_never_loses_an_unknown_message():
@@ -251,20 +278,20 @@ def test_describe_texts_inside_calls_and_nested_placeholders():
 # --- (c) English is untouched -------------------------------------------------------------------
 
 
-def test_english_output_is_unchanged(capsys):
+def test_english_output_is_unchanged(capsys, monkeypatch):
     result = Result("Exercise 3 · softmax", FAILED, "f(array of shape (2,) (float64)): expected shape (2,), got shape (3,)")
     assert str(result) == f"✗ {result.label}: {result.message}"
     assert messages.translate(result.message) is result.message
     assert messages.translate(result.message, "en") is result.message
-    checks = pytest.importorskip("course_lib.checks_05")
-    checks.conv1d(None)
+    checks = _fresh_chapter("03", monkeypatch)
+    checks.tanh_layer_backward(None)
     checks.summary()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == ("○ Exercise 1 · a multi-channel 1D convolution: not attempted yet: replace "
+    assert lines[0] == ("○ Exercise 1 · a tanh layer's backward pass: not attempted yet: replace "
                         "`raise NotImplementedError` with your code, then run this cell again")
-    assert lines[1] == "05_convolutional_networks: 0 of 4 exercises correct"
-    assert lines[2] == "  ○ Exercise 1 · a multi-channel 1D convolution: not attempted"
-    assert lines[3] == "  · Exercise 2 · the receptive field of a stack of layers: not checked yet"
+    assert lines[1] == "03_backpropagation: 0 of 4 exercises correct"
+    assert lines[2] == "  ○ Exercise 1 · a tanh layer's backward pass: not attempted"
+    assert lines[3] == "  · Exercise 2 · the softmax's backward pass: not checked yet"
 
 
 # --- (d) choosing the language --------------------------------------------------------------------

@@ -223,6 +223,7 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "messages.get_language": ((), {}),
         "messages.translate": (("expected shape (2,), got shape (3,)",), dict(lang="zh")),
         "messages.labelled": (("Exercise 1 · softmax", "correct"), dict(lang="zh")),
+        "messages.translate_output": (("✓ Exercise 1 · softmax: correct\n",), dict(lang="zh")),
         "messages.load_catalogue": (("zh",), {}),
         "messages.missing_translations": (("zh",), {}),
         "messages.extract_templates": ((), dict(files=None)),
