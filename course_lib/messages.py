@@ -11,18 +11,23 @@ they are written, so a checker author never has to wrap a message:
   the Chinese template with the same placeholders (in any order; literal braces doubled, as in
   :meth:`str.format`).
 - :func:`translate` matches an English message against the templates (literal parts exactly,
-  placeholders by search, the split that explains the most English text winning), translates each
-  placeholder's text the same way when it is itself a message (a hint after ``"call: "``, the
-  ``describe`` text of an array), and fills the Chinese template. Messages joined by ``": "``,
-  ``"; "`` or ``" | "`` are translated piece by piece. A message that matches nothing is returned
-  unchanged: translation never raises and never loses information.
+  placeholders by search, each holding balanced brackets; the reading that explains the most English
+  words wins), translates each placeholder's text the same way when it is itself a message (a hint
+  after ``"call: "``), and fills the Chinese template. Messages joined by ``": "``, ``"; "`` or
+  ``" | "`` are translated piece by piece, and ``describe``'s texts (``array of shape (2, 3)
+  (float64)``) wherever they appear. A message that matches nothing is returned unchanged:
+  translation never raises and never loses information. :func:`labelled` writes a status line,
+  :func:`translate_output` translates the checker lines of a stored cell output.
 - :func:`set_language` (called by ``setup_notebook(lang=...)``) and the environment variable
-  ``COURSE_LANG`` choose the language; English, the default, is never touched.
+  ``COURSE_LANG`` choose the language; English, the default, is never touched. ``Result.message``
+  and ``exercises.results()`` stay in English for graders.
 
-Adding a message: write it in English in the checker as usual, then run
-``python -m course_lib.messages --update`` (adds its template to every catalogue with an empty
-``msgstr`` and drops templates no longer in the source), fill in the ``msgstr``, and run
-``tests/test_messages.py``, whose completeness test lists any template still untranslated.
+Adding or editing a message: write it in English in the checker as usual, then run
+``python -m course_lib.messages --update``: it adds the new templates to the catalogue with an empty
+``msgstr`` (an edited one gets its old translation flagged ``fuzzy``, shown in English until checked)
+and drops templates no longer in the source. Fill in each empty or fuzzy ``msgstr`` (keep every
+``{0}``, ``{1}``...; remove the ``fuzzy`` flag once checked); ``python -m course_lib.messages --missing``
+and the completeness test of ``tests/test_messages.py`` list what is left.
 """
 
 from __future__ import annotations
