@@ -7,7 +7,9 @@
 - :func:`transfer_weights` -- copy weights from one Keras model to another **by layer name**,
   checking every shape first and refusing a mismatch with a clear ``ValueError``
   (the correct version of what source 001 §4.4 attempts with slices of one flat vector);
-- :func:`plot_regimes` -- test accuracy of several training regimes, as bars.
+- :func:`plot_regimes` -- test accuracy of several training regimes, as bars;
+- :func:`pretrained_backbone` -- a real ImageNet backbone from ``keras.applications`` when its
+  weights can be downloaded (or are cached), else ``None`` and the reason: never a hang offline.
 
 The pretext task, the training regimes and the freezing itself are written in the chapter's
 notebook, where students read them; this module holds what is reused or would clutter a cell.
@@ -23,8 +25,12 @@ from course_lib._validate import check_arguments
 from course_lib.plots import finish_figure
 
 __all__ = [
-    "few_shot_indices", "parameter_counts", "transfer_weights", "plot_regimes",
+    "few_shot_indices", "parameter_counts", "transfer_weights", "plot_regimes", "pretrained_backbone",
 ]
+
+#: ``keras.applications`` backbones that take pixels in [0, 255] and normalise them inside the model,
+#: so one input pipeline serves them all.
+BACKBONES = ("MobileNetV3Small", "MobileNetV3Large", "EfficientNetB0", "EfficientNetV2B0")
 
 
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -217,3 +223,57 @@ def plot_regimes(
     if title:
         ax.set_title(title)
     return finish_figure(fig, show)
+
+
+def pretrained_backbone(name: str = "MobileNetV3Small", image_size: int = 96,
+                        timeout_s: float = 20.0) -> tuple[Any, str]:
+    """A frozen ImageNet backbone from ``keras.applications`` if its weights can be had, else ``None``.
+
+    Keras downloads a backbone's weights once (a few MB) into ``~/.keras/models`` and reads them from
+    there afterwards. Without a network and without that cached file the download fails; this
+    function then returns ``(None, reason)`` instead of raising, and a network that drops packets
+    cannot make it hang: every socket operation of the download is bounded by ``timeout_s``.
+
+    Args:
+        name: one of :data:`BACKBONES` (models that take pixels in [0, 255] and normalise them
+            themselves).
+        image_size: the side of the square RGB input, 32 to 512.
+        timeout_s: the bound on each network operation, in seconds (0 < timeout_s <= 600).
+
+    Returns:
+        ``(backbone, message)``: the model without its classifier (``include_top=False``), global
+        average pooling at the end and ``trainable=False``, with a one-line description; or
+        ``(None, message)`` saying why the weights could not be had.
+
+    Raises:
+        ValueError: an unknown ``name``, or ``image_size`` / ``timeout_s`` out of range.
+    """
+    check_arguments(pretrained_backbone, locals(), name="own", image_size="own", timeout_s="own")
+    if not isinstance(name, str) or name not in BACKBONES:
+        raise ValueError(f"expected name to be one of {BACKBONES}, got {name!r}")
+    image_size = _positive_int("image_size", image_size, minimum=32)
+    if image_size > 512:
+        raise ValueError(f"expected image_size to be an int in [32, 512], got {image_size!r}")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= 600:
+        raise ValueError(f"expected timeout_s to be a number of seconds in (0, 600], got {timeout_s!r}")
+    import socket
+    import warnings
+
+    import keras
+
+    constructor = getattr(keras.applications, name)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(float(timeout_s))
+    try:
+        with warnings.catch_warnings():  # "weights for input shape (224, 224) will be loaded": as intended
+            warnings.filterwarnings("ignore", message=".*input_shape.*(undefined|non-square).*")
+            backbone = constructor(input_shape=(image_size, image_size, 3), include_top=False,
+                                   weights="imagenet", pooling="avg")
+    except Exception as err:  # no network, a blocked host, a truncated download
+        return None, (f"offline: the ImageNet weights of {name} could not be downloaded "
+                      f"({type(err).__name__}: {str(err)[:200]})")
+    finally:
+        socket.setdefaulttimeout(previous)
+    backbone.trainable = False
+    return backbone, (f"{name} with ImageNet weights: {backbone.count_params():,} parameters, frozen, "
+                      f"input {image_size}x{image_size}x3 in [0, 255], output {backbone.output_shape[-1]} features")

@@ -92,6 +92,7 @@ NOT_CALLED = {
     "neural.dense_weights": "needs a Keras model; test_neural.py",
     "transfer.parameter_counts": "needs a Keras model; test_transfer.py",
     "transfer.transfer_weights": "needs Keras models; test_transfer.py",
+    "transfer.pretrained_backbone": "downloads weights (or fails offline); test_transfer.py mocks both",
     "fault_tolerance.seed_states": "needs a Keras model; test_fault_tolerance.py",
     "fault_tolerance.ResumableDropout": "a Keras layer; test_fault_tolerance.py",
     "transformer.PositionalEmbedding": "a Keras layer; test_transformer.py",

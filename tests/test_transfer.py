@@ -142,3 +142,52 @@ def test_plot_regimes_returns_a_figure():
 def test_plot_regimes_rejects_bad_results(results):
     with pytest.raises(ValueError):
         plot_regimes(results, show=False)
+
+
+# --- pretrained_backbone --------------------------------------------------------------------------
+
+def test_pretrained_backbone_offline_is_none_and_a_reason_not_an_exception(monkeypatch):
+    import socket
+
+    import keras
+
+    from course_lib.transfer import pretrained_backbone
+
+    seen = {}
+
+    def no_network(**kwargs):
+        seen["timeout"] = socket.getdefaulttimeout()
+        seen.update(kwargs)
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: [Errno -2] Name or service not known")
+
+    monkeypatch.setattr(keras.applications, "MobileNetV3Small", no_network)
+    before = socket.getdefaulttimeout()
+    model, message = pretrained_backbone("MobileNetV3Small", image_size=64, timeout_s=7)
+    assert model is None and message.startswith("offline:") and "Name or service not known" in message
+    assert seen["timeout"] == 7.0 and socket.getdefaulttimeout() == before  # bounded, then restored
+    assert seen["weights"] == "imagenet" and seen["input_shape"] == (64, 64, 3) and seen["include_top"] is False
+
+
+def test_pretrained_backbone_with_weights_is_frozen(monkeypatch):
+    import keras
+
+    from course_lib.transfer import pretrained_backbone
+
+    def cached(**kwargs):  # as if the weights were in ~/.keras/models
+        return keras.Sequential(
+            [keras.Input(kwargs["input_shape"]), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+
+    monkeypatch.setattr(keras.applications, "EfficientNetB0", cached)
+    model, message = pretrained_backbone("EfficientNetB0", image_size=32)
+    assert model is not None and model.trainable is False and not model.trainable_weights
+    assert "EfficientNetB0 with ImageNet weights" in message and "5 features" in message
+
+
+@pytest.mark.parametrize("kwargs", [dict(name="ResNet50"), dict(name="mobilenetv3small"), dict(name=3),
+                                   dict(image_size=31), dict(image_size=513), dict(image_size=96.0),
+                                   dict(timeout_s=0), dict(timeout_s=float("nan")), dict(timeout_s=True)])
+def test_pretrained_backbone_rejects_bad_arguments(kwargs):
+    from course_lib.transfer import pretrained_backbone
+
+    with pytest.raises(ValueError):
+        pretrained_backbone(**kwargs)
