@@ -322,6 +322,47 @@ def _host_forms(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names}
 
 
+def _read_json_request(handler: BaseHTTPRequestHandler, max_body_bytes: int, read_timeout_s: float) -> Any:
+    """Read a request's JSON body with the prediction server's rules; raise :class:`_BadRequest` if not.
+
+    The rules (shared by :class:`PredictionServer` and ``chat_server.ChatServer``): the body must be
+    ``application/json`` (415), carry a ``Content-Length`` (411; chunked bodies are refused), not exceed
+    ``max_body_bytes`` (413, answered before anything is read), arrive within ``read_timeout_s`` (408),
+    have as many bytes as announced (400), be UTF-8 (400) and strict JSON: no NaN or Infinity, no
+    nesting deep enough to overflow the parser (400). An empty body reads as ``None``.
+    """
+    media_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise _BadRequest(415, f"expected Content-Type: application/json, got {media_type or 'none'!r:.80}")
+    if handler.headers.get("Transfer-Encoding"):
+        raise _BadRequest(411, "chunked bodies are not accepted: send a Content-Length header")
+    raw_length = handler.headers.get("Content-Length")
+    if raw_length is None:
+        raise _BadRequest(411, "a Content-Length header is required")
+    raw_length = raw_length.strip()
+    if not (raw_length.isascii() and raw_length.isdigit()):
+        raise _BadRequest(400, f"expected Content-Length to be a number of bytes >= 0, got {raw_length!r:.40}")
+    length = int(raw_length)
+    if length > max_body_bytes:
+        raise _BadRequest(413, f"request body of {length} bytes is over {max_body_bytes}")
+    try:
+        data = handler.rfile.read(length)
+    except (TimeoutError, socket.timeout):
+        raise _BadRequest(408, f"the body did not arrive within {read_timeout_s:g} s") from None
+    if len(data) != length:
+        raise _BadRequest(400, f"the body has {len(data)} bytes, Content-Length said {length}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _BadRequest(400, f"the body is not UTF-8 text: {err}") from None
+    try:
+        return json.loads(text or "null", parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise _BadRequest(400, f"the body is not JSON: {err}") from None
+    except RecursionError:
+        raise _BadRequest(400, "the body is not JSON this server accepts: it is nested too deeply") from None
+
+
 class PredictionServer:
     """Serve ``predict`` on ``http://127.0.0.1:PORT`` with TensorFlow Serving's REST API, in a thread.
 
