@@ -347,7 +347,7 @@ class ChatServer:
                 """Call the generator and take its first piece, so that its errors come before a 200."""
                 pieces = iter(outer.generate(request["messages"], max_tokens=request["max_tokens"],
                                              temperature=request["temperature"], seed=request["seed"]))
-                return pieces, _piece(next(pieces, None), request)
+                return pieces, _piece(next(pieces, None))
 
             def _usage(self, request: dict[str, Any], n: int) -> dict[str, int] | None:
                 if outer.count_tokens is None:
@@ -361,7 +361,7 @@ class ChatServer:
                     if not request["stream"]:
                         text = [] if first is None else [first]
                         for piece in pieces:
-                            text.append(_piece(piece, request))
+                            text.append(_piece(piece))
                             if len(text) > request["max_tokens"]:
                                 raise RuntimeError("the generator made more pieces than max_tokens")
                         usage = self._usage(request, len(text))
@@ -411,7 +411,7 @@ class ChatServer:
                         if n > request["max_tokens"]:
                             raise RuntimeError("the generator made more pieces than max_tokens")
                         event({"content": piece})
-                        piece = _piece(next(pieces, None), request)
+                        piece = _piece(next(pieces, None))
                     event({}, "length" if n == request["max_tokens"] else "stop")
                     if request["include_usage"]:
                         event(None, usage=self._usage(request, n))
@@ -458,7 +458,7 @@ class ChatServer:
         return self._thread is not None and self._thread.is_alive()
 
 
-def _piece(piece: Any, request: dict[str, Any]) -> str | None:
+def _piece(piece: Any) -> str | None:
     """A generated piece checked to be text (``None`` passes: the end of the reply)."""
     if piece is None or isinstance(piece, str):
         return piece

@@ -181,6 +181,7 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "chat_server.ChatServer": ((_chat_generate, "m"), dict(max_tokens_limit=8, api_key="k", count_tokens=len)),
         "chat_server.sse_events": (("data: x\n\ndata: [DONE]\n\n",), {}),
         # deployment
+        "deployment.plot_batching": (({"a": [(0, 0, 3), (1, 0, 2), (1, 2, 4)]}, 2), dict(show=False)),
         "deployment.file_sha256": ((tmp / "f.bin",), dict(chunk_size=4)),
         "deployment.array_fingerprint": ((np.arange(3),), {}),
         "deployment.write_run_record": ((tmp / "r.json",), dict(name="r", hyperparameters={"lr": 0.1},
