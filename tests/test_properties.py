@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-MODULES = ["applications", "attention", "conv", "data", "deployment", "distribute", "environment",
-           "fault_tolerance", "generators", "gradients", "language", "multiworker", "multiworker_worker",
+MODULES = ["applications", "attention", "chat_server", "conv", "data", "deployment", "distribute",
+           "environment", "fault_tolerance", "generators", "gradients", "language", "multiworker", "multiworker_worker",
            "nbtools", "neural", "optim", "pathway", "plots", "responsible", "rl", "sequences", "sizing",
            "transfer", "transformer"]
 TIME_BOUND_S = 60.0  # per call, on a busy 2-core machine; a hang is caught by SIGALRM
@@ -46,6 +46,7 @@ NOT_CALLED = {
     "data.load_sample_photos": "no arguments",
     "deployment.library_versions": "no arguments",
     "deployment.PredictionServer": "socket-level tests in test_server_hardening.py",
+    "chat_server.ChatRequestError": "an exception class",
     "distribute.simulate_cpu_replicas": "configures TensorFlow for the whole process; test_distribute.py",
     "distribute.get_strategy": "configures TensorFlow for the whole process; test_distribute.py",
     "environment.in_colab": "no arguments",
@@ -177,7 +178,11 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "data.verify_datasets": ((), {}),
         "data.parse_table": (("a\tb\n1\tx\n",), {}),
         "data.load_generated": (("number_words",), {}),
+        # chat_server (constructing a server opens no socket; test_chat_server.py serves over sockets)
+        "chat_server.ChatServer": ((_chat_generate, "m"), dict(max_tokens_limit=8, api_key="k", count_tokens=len)),
+        "chat_server.sse_events": (("data: x\n\ndata: [DONE]\n\n",), {}),
         # deployment
+        "deployment.plot_batching": (({"a": [(0, 0, 3), (1, 0, 2), (1, 2, 4)]}, 2), dict(show=False)),
         "deployment.file_sha256": ((tmp / "f.bin",), dict(chunk_size=4)),
         "deployment.array_fingerprint": ((np.arange(3),), {}),
         "deployment.write_run_record": ((tmp / "r.json",), dict(name="r", hyperparameters={"lr": 0.1},
@@ -290,6 +295,10 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "transformer.plot_step_times": (([2, 4], {"p": {"s": [1.0, 2.0]}}), dict(show=False)),
         "transformer.plot_alignment": ((np.full((2, 3), 1 / 3), ["a", "b", "c"], ["x", "y"]), dict(show=False)),
     }
+
+
+def _chat_generate(messages, *, max_tokens, temperature, seed):
+    return ["ok"]
 
 
 def public_api() -> dict[str, object]:
