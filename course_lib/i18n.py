@@ -76,6 +76,9 @@ class NotebookStatus:
     missing: list[str] = field(default_factory=list)
     orphan: list[str] = field(default_factory=list)
     mismatch: list[str] = field(default_factory=list)
+    #: current blocks whose text is still the English source (informational: a formula-only or
+    #: comment-free cell may rightly stay as it is)
+    english: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -373,6 +376,8 @@ def verify(notebook: Any, blocks: Iterable[Block], name: str = "notebook") -> No
             result.mismatch.append(cid)
         else:
             result.translated.append(cid)
+            if block.text == _strip_blank_lines(source):
+                result.english.append(cid)
     result.orphan = [b.cell_id for b in blocks if b.cell_id not in wanted]
     return result
 
@@ -403,14 +408,14 @@ def format_status(rows: Iterable[NotebookStatus], untranslated: Iterable[str] = 
     if isinstance(untranslated, (str, bytes)) or not hasattr(untranslated, "__iter__") or \
             not all(isinstance(u, str) for u in untranslated):
         raise TypeError(f"expected untranslated to be a list of notebook names, got {untranslated!r:.60}")
-    out = ["| notebook | translated | stale | missing | orphan | code mismatch | state |",
-           "|---|---:|---:|---:|---:|---:|---|"]
+    out = ["| notebook | translated | still English | stale | missing | orphan | code mismatch | state |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         state = "ok" if r.ok else "FIX: " + r.problems()
-        out.append(f"| {r.notebook} | {len(r.translated)} | {len(r.stale)} | {len(r.missing)} | "
+        out.append(f"| {r.notebook} | {len(r.translated)} | {len(r.english)} | {len(r.stale)} | {len(r.missing)} | "
                    f"{len(r.orphan)} | {len(r.mismatch)} | {state} |")
     for name in untranslated:
-        out.append(f"| {name} | - | - | - | - | - | not yet translated |")
+        out.append(f"| {name} | - | - | - | - | - | - | not yet translated |")
     return "\n".join(out)
 
 
