@@ -60,8 +60,8 @@ def _zh(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.zh_command == "status":
         rows = i18n.status()
         done = {f"{r.notebook}" for r in rows}
-        rest = [str(p.relative_to(nbtools.ROOT)) for p in nbtools.find_notebooks()
-                if str(p.relative_to(nbtools.ROOT)) not in done]
+        rest = [f"{p.parent.name}/{p.name}" for p in nbtools.find_notebooks()
+                if f"{p.parent.name}/{p.name}" not in done]
         print(i18n.format_status(rows, rest))
         print(f"{sum(r.ok for r in rows)} of {len(rows)} translated notebooks current; "
               f"{len(rest)} not yet translated")
@@ -75,7 +75,7 @@ def _zh(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for path in paths:
             try:
                 out, todo = i18n.skeleton(path, update=args.update)
-            except (FileExistsError, FileNotFoundError, ValueError) as err:
+            except (FileNotFoundError, ValueError) as err:
                 print(err, file=sys.stderr)
                 return 1
             print(f"{out.relative_to(i18n.ROOT)}: to translate: {len(todo)} {todo}")
@@ -93,6 +93,9 @@ def _zh(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     for target in written:
         print(f"wrote {target.relative_to(i18n.ROOT)}")
+    readme = i18n.ROOT / "README.zh.md"
+    if readme.exists() and i18n.update_readme(readme):
+        print("updated README.zh.md's links to the translated chapters")
     return 0
 
 

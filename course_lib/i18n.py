@@ -16,6 +16,8 @@ code cell with a ``#`` comment needs a block.
   tags, outputs; prose and comments translated, ``setup_notebook(..., lang="zh")``, Colab badge and
   links that leave the zh tree rewritten) and :func:`write_notebooks` stores it in ``zh/``;
 - :func:`skeleton` writes or updates a translation file with English text in the blocks to translate;
+- :func:`readme_syllabus` / :func:`update_readme` point README.zh.md's syllabus at the Chinese notebooks
+  of the translated chapters and at the English ones (marked 英文) for the others;
 - :func:`status` and :func:`format_status` give the per-notebook table of ``python -m course_lib zh status``.
 """
 
@@ -37,7 +39,7 @@ __all__ = [
     "Block", "TranslationError", "NotebookStatus", "cell_hash", "needs_block", "parse_translation",
     "read_translation", "translation_path", "zh_path", "english_path", "translated_notebooks",
     "code_matches", "add_language_to_setup", "rewrite_links", "verify", "status", "format_status",
-    "build_notebook", "render_notebook", "write_notebooks", "skeleton",
+    "build_notebook", "render_notebook", "write_notebooks", "skeleton", "readme_syllabus", "update_readme",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +121,7 @@ def needs_block(cell: Any) -> bool:
     that contains a ``#`` comment."""
     try:
         kind, source = cell["cell_type"], cell["source"]
-    except (TypeError, KeyError):
+    except (TypeError, KeyError, IndexError, ValueError):
         raise TypeError(f"expected cell to be a notebook cell (with cell_type and source), got {cell!r:.60}") from None
     if isinstance(source, list):
         source = "".join(source)
@@ -234,7 +236,8 @@ def rewrite_links(markdown: str, folder: str, translated: Iterable[str] = ()) ->
         raise TypeError(f"expected markdown to be a str, got {type(markdown).__name__}")
     if folder not in FOLDERS:
         raise ValueError(f"expected folder to be one of {FOLDERS}, got {folder!r}")
-    if isinstance(translated, (str, bytes)) or not all(isinstance(t, str) for t in translated):
+    if isinstance(translated, (str, bytes)) or not hasattr(translated, "__iter__") or \
+            not all(isinstance(t, str) for t in translated):
         raise TypeError(f"expected translated to be a collection of paths like 'notebooks/05_x.ipynb', got {translated!r:.60}")
     done = set(translated)
     text = _BADGE.sub(rf"\g<1>{LANGUAGE}/\2/", markdown)
@@ -499,7 +502,7 @@ def skeleton(path: Path, out: Path | None = None, update: bool = False) -> tuple
     file is refused (it would lose its translations).
 
     Raises:
-        FileExistsError: when ``out`` exists and ``update`` is False.
+        TranslationError: when ``out`` exists and ``update`` is False.
         FileNotFoundError: when ``update`` is True and ``out`` does not exist.
     """
     check_arguments(skeleton, locals())
@@ -511,7 +514,8 @@ def skeleton(path: Path, out: Path | None = None, update: bool = False) -> tuple
             raise FileNotFoundError(f"{out}: no translation to update; run without --update to make one")
         old = {(b.cell_id, b.hash): b.text for b in read_translation(out)}
     elif out.exists():
-        raise FileExistsError(f"{out} exists; use --update to keep its translations and add the new cells")
+        raise TranslationError(f"{out} exists: expected update=True (--update), which keeps its translations "
+                               "and adds the new cells, or another out")
     nb = _read_notebook(path)
     lines, todo = [], []
     for c in nb.cells:
@@ -525,3 +529,41 @@ def skeleton(path: Path, out: Path | None = None, update: bool = False) -> tuple
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
     return out, todo
+
+
+# --- README.zh.md ------------------------------------------------------------------------------
+
+ENGLISH_MARK = "（英文）"
+_ROW_LINK = re.compile(r"\[([^\]]+)\]\((?:zh/)?(notebooks|solutions)/([0-9][0-9]_[\w-]+\.ipynb)\)(?:（英文）)?")
+
+
+def readme_syllabus(text: str, translated: Iterable[str] | None = None) -> str:
+    """README.zh.md's text with every link to a chapter notebook pointing at the Chinese notebook when it
+    is translated (``zh/notebooks/...``) and at the English one, marked （英文）, when it is not.
+
+    ``translated``: paths like ``"notebooks/05_x.ipynb"`` (default: those with a translation file).
+    """
+    check_arguments(readme_syllabus, locals(), text="own", translated="own")
+    if not isinstance(text, str):
+        raise TypeError(f"expected text to be a str (README.zh.md), got {type(text).__name__}")
+    if translated is not None and (isinstance(translated, (str, bytes)) or not hasattr(translated, "__iter__")
+                                   or not all(isinstance(t, str) for t in translated)):
+        raise TypeError(f"expected translated to be a list of paths like 'notebooks/05_x.ipynb', got {translated!r:.60}")
+    done = _translated_set() if translated is None else set(translated)
+
+    def repl(m: re.Match[str]) -> str:
+        rel = f"{m.group(2)}/{m.group(3)}"
+        return f"[{m.group(1)}](zh/{rel})" if rel in done else f"[{m.group(1)}]({rel}){ENGLISH_MARK}"
+
+    return _ROW_LINK.sub(repl, text)
+
+
+def update_readme(path: Path | None = None) -> bool:
+    """Rewrite README.zh.md's chapter links with :func:`readme_syllabus`; True when it changed."""
+    check_arguments(update_readme, locals())
+    path = Path(path) if path is not None else ROOT / "README.zh.md"
+    text = path.read_text(encoding="utf-8")
+    new = readme_syllabus(text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
