@@ -197,8 +197,9 @@ def find_cjk_font() -> str | None:
 
 
 def use_cjk_font(install: bool = False) -> str | None:
-    """Let matplotlib draw Chinese: put a CJK font in ``font.sans-serif`` right after DejaVu Sans
-    (so Latin text looks as before and only characters DejaVu lacks come from the CJK font).
+    """Let matplotlib draw Chinese: put a CJK font in ``font.sans-serif`` right after DejaVu Sans and
+    after the families of ``font.family`` (so Latin text looks as before and only characters DejaVu
+    lacks come from the CJK font).
 
     With ``install=True`` and no CJK font found, installs Debian's ``fonts-noto-cjk`` quietly with
     apt-get (what :func:`setup_notebook` does on Colab for the Chinese edition). Returns the font's
@@ -215,10 +216,14 @@ def use_cjk_font(install: bool = False) -> str | None:
     if family is None:
         return None
     fonts = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]
-    at = fonts.index("DejaVu Sans") + 1 if "DejaVu Sans" in fonts else 0
-    matplotlib.rcParams["font.sans-serif"] = [*fonts[:at], family, *fonts[at:]]
     if "DejaVu Sans" not in fonts:
-        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *matplotlib.rcParams["font.sans-serif"]]
+        fonts.insert(0, "DejaVu Sans")
+    at = fonts.index("DejaVu Sans") + 1
+    matplotlib.rcParams["font.sans-serif"] = [*fonts[:at], family, *fonts[at:]]
+    # matplotlib falls back glyph by glyph only across the *families* of font.family (a generic family
+    # such as "sans-serif" stands for its first installed font): the CJK family comes after them.
+    families = [f for f in matplotlib.rcParams["font.family"] if f != family]
+    matplotlib.rcParams["font.family"] = [*families, family]
     return family
 
 
