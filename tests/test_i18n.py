@@ -390,3 +390,14 @@ def test_format_status_lists_untranslated_notebooks():
     table = i18n.format_status([row], ["notebooks/02_y.ipynb"])
     assert "| notebooks/01_x.ipynb | 1 | 0 | 1 | 0 | 0 | 0 | FIX: stale: b |" in table
     assert "| notebooks/02_y.ipynb | - | - | - | - | - | - | not yet translated |" in table
+
+
+def test_make_zh_builds_the_chinese_notebooks():
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed-stamp", "zh", "NB=00"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert "-m course_lib zh build 00" in out and "-m course_lib zh status" in out
