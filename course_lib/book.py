@@ -50,8 +50,13 @@ def repository(pyproject: Path | None = None) -> str:
 
 
 def _files_naming_the_repository() -> list[Path]:
-    return ([ROOT / "pyproject.toml", ROOT / "README.md", ROOT / "course_lib" / "__init__.py"]
-            + sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb")))
+    # the Chinese edition's notebooks, README and translation files too (after the English notebooks:
+    # the translation files' markers are updated from the English cells' new sources)
+    return ([ROOT / "pyproject.toml", ROOT / "README.md", ROOT / "README.zh.md", ROOT / "course_lib" / "__init__.py"]
+            + sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+            + sorted((ROOT / "zh" / "notebooks").glob("*.ipynb")) + sorted((ROOT / "zh" / "solutions").glob("*.ipynb"))
+            + sorted((ROOT / "i18n" / "zh" / "notebooks").glob("*.md"))
+            + sorted((ROOT / "i18n" / "zh" / "solutions").glob("*.md")))
 
 
 def retarget(new: str) -> list[Path]:
@@ -68,7 +73,26 @@ def retarget(new: str) -> list[Path]:
         return []
     pattern = re.compile(rf"(?<![\w.-]){re.escape(old)}(?![\w-])")
     changed = []
+    markers: dict[str, str] = {}  # a translation block's marker before -> after (its English cell changed)
     for path in _files_naming_the_repository():
+        if not path.exists():
+            continue
+        if path.suffix == ".ipynb" and path.parent.parent == ROOT:
+            from course_lib.i18n import cell_hash
+
+            for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+                src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                if pattern.search(src) and "id" in cell:
+                    before, after = cell_hash(src), cell_hash(pattern.sub(new, src))
+                    markers[f"<!-- cell {cell['id']} en {before} -->"] = f"<!-- cell {cell['id']} en {after} -->"
+        if path.suffix == ".md" and path.parent.parent.name == "zh" and path.parents[2].name == "i18n":
+            text = path.read_text(encoding="utf-8")
+            new_text = re.sub(r"^<!-- cell \S+ en [0-9a-f]{12} -->$", lambda m: markers.get(m.group(), m.group()),
+                              pattern.sub(new, text), flags=re.M)
+            if new_text != text:
+                path.write_text(new_text, encoding="utf-8")
+                changed.append(path)
+            continue
         if path.suffix == ".ipynb":
             nb = json.loads(path.read_text(encoding="utf-8"))
             touched = False

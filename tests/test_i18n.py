@@ -401,3 +401,31 @@ def test_make_zh_builds_the_chinese_notebooks():
     out = subprocess.run(["make", "-n", "-o", ".venv/.installed-stamp", "zh", "NB=00"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert "-m course_lib zh build 00" in out and "-m course_lib zh status" in out
+
+
+def test_retarget_keeps_the_chinese_edition_current(tmp_path, monkeypatch):
+    import shutil
+
+    from course_lib import book
+
+    files = ["pyproject.toml", "README.md", "README.zh.md", "course_lib/__init__.py"]
+    for path in TRANSLATED:
+        files += [str(path.relative_to(ROOT)), str(i18n.zh_path(path).relative_to(ROOT)),
+                  str(i18n.translation_path(path).relative_to(ROOT))]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.setattr(book, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "I18N_DIR", tmp_path / "i18n" / "zh")
+    monkeypatch.setattr(i18n, "ZH_DIR", tmp_path / "zh")
+    old = book.repository()
+    changed = {str(p.relative_to(tmp_path)) for p in book.retarget("my-school/keras-course-2027")}
+    assert {"zh/notebooks/00_getting_started.ipynb", "i18n/zh/notebooks/00_getting_started.md"} <= changed
+    for path in i18n.translated_notebooks():
+        row = i18n.status([path])[0]
+        assert row.ok, row.problems()
+        assert i18n.zh_path(path).read_text(encoding="utf-8") == i18n.render_notebook(path)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert old not in path.read_text(encoding="utf-8"), path
