@@ -26,7 +26,7 @@ from pathlib import Path
 __all__ = [
     "BOOK_DIR", "ErratumRow", "GlossaryRow", "build", "heading_anchor", "headings", "language_switch",
     "read_errata", "read_glossary", "repository", "retarget", "write_generated_pages",
-    "write_generated_pages_zh", "zh_documents",
+    "write_generated_pages_zh", "zh_documents", "zh_outside_links",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -112,6 +112,36 @@ def test_errata_name_sections_that_exist():
     assert {r.source.split()[0] for r in rows} <= {"000", "001", "002", "003", "004"}
 
 
+# --- the Chinese edition: page names and links (no build) -------------------------------------
+
+def test_language_switch_targets():
+    assert "zh/notebooks/00_getting_started" in book.zh_documents()
+    assert book.language_switch("notebooks/00_getting_started", "en") == \
+        ("../zh/zh/notebooks/00_getting_started.html", "中文")
+    assert book.language_switch("zh/notebooks/00_getting_started", "zh") == \
+        ("../../../notebooks/00_getting_started.html", "English")
+    assert book.language_switch("book/index", "en") == ("../zh/README.zh.html", "中文")
+    assert book.language_switch("README.zh", "zh") == ("../book/index.html", "English")
+    assert book.language_switch("book/_generated/glossary", "en")[0] == "../../zh/book/_generated/zh/glossary.html"
+    href, label = book.language_switch("book/_generated/errata", "en")
+    assert href == "../../zh/README.zh.html" and "尚未翻译" in label
+    with pytest.raises(ValueError, match="lang"):
+        book.language_switch("book/index", "fr")
+
+
+def test_links_that_leave_the_chinese_site_lead_to_the_english_one():
+    text = ("[![Open In Colab](/b.svg)](https://colab.example/x) [答案](../solutions/00_getting_started.ipynb) "
+            "[下一章](../../notebooks/01_what_is_a_large_model.ipynb) [首页](../../README.zh.md) "
+            "[英文首页](../../README.md) [数据](../../datasets/number_words/DATASHEET.md)")
+    out = book.zh_outside_links(text, "zh/notebooks/00_getting_started")
+    assert "[![Open In Colab](/b.svg)](https://colab.example/x)" in out
+    assert "[答案](../solutions/00_getting_started.ipynb)" in out  # a Chinese page: Sphinx resolves it
+    assert '<a href="../../../notebooks/01_what_is_a_large_model.html">下一章</a>' in out
+    assert "[首页](../../README.zh.md)" in out
+    assert '<a href="../../../book/index.html">英文首页</a>' in out
+    assert f'<a href="https://github.com/{book.repository()}/blob/main/datasets/number_words/DATASHEET.md">数据</a>' in out
+
+
 # --- the built site, in a real browser ---------------------------------------------------------
 
 def _browser_or_skip():
