@@ -210,8 +210,11 @@ def use_cjk_font(install: bool = False) -> str | None:
 
     family = find_cjk_font()
     if family is None and install:
-        subprocess.run(["apt-get", "-qq", "install", "-y", "fonts-noto-cjk"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for step in (["install"], ["update"], ["install"]):  # a fresh image may need its package lists first
+            args = ["apt-get", "-qq", *step] + (["-y", "fonts-noto-cjk"] if step == ["install"] else [])
+            done = subprocess.run(args, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if step == ["install"] and done.returncode == 0:
+                break
         family = find_cjk_font()
     if family is None:
         return None
@@ -325,6 +328,7 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, lang: str | None = 
     tf.config.experimental.enable_op_determinism()
     _configure_matplotlib()
     catalogue = _set_message_language(lang)
+    had_font = lang != "zh" or find_cjk_font() is not None
     font = use_cjk_font(install=in_colab()) if lang == "zh" else None
     strategy = get_strategy()
     if verbose:
@@ -336,7 +340,8 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, lang: str | None = 
             report["keras upgraded"] = keras_note
         if lang != "en":
             report["language"] = lang + ("" if catalogue else " (checker messages in English: no catalogue)")
-            report["CJK font"] = font or "none found: Chinese text in figures shows as boxes"
+            report["CJK font"] = (f"{font}{'' if had_font else ' (installed fonts-noto-cjk with apt-get)'}" if font
+                                  else "none found: Chinese text in figures shows as boxes")
         if _version_tuple(tf.__version__) < _version_tuple(MIN_TENSORFLOW):
             report["warning"] = (f"TensorFlow {tf.__version__} is older than {MIN_TENSORFLOW}, the lowest version "
                                  "the course is tested with: some cells may fail")

@@ -190,7 +190,7 @@ def add_language_to_setup(source: str, lang: str = LANGUAGE) -> str:
 
     def repl(m: re.Match[str]) -> str:
         args = [a.strip() for a in m.group(2).split(",") if a.strip() and not a.strip().startswith("lang=")]
-        return f'{m.group(1)}{", ".join([*args, f"lang={lang!r}".replace(chr(39), chr(34))])}{m.group(3)}'
+        return m.group(1) + ", ".join([*args, f'lang="{lang}"']) + m.group(3)
 
     new, count = _SETUP.subn(repl, source)
     if count != source.count("setup_notebook("):

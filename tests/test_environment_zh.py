@@ -106,3 +106,23 @@ def test_language_from_environment(monkeypatch):
     assert environment.language_from_environment() == "zh"
     with pytest.raises(ValueError, match="default"):
         environment.language_from_environment("de")
+
+
+def test_on_colab_without_a_cjk_font_the_setup_installs_one_and_says_so(catalogue, monkeypatch, capsys):
+    fonts = iter([None, None, "Noto Sans CJK SC"])  # before setup, before apt-get, after apt-get
+    commands = []
+    monkeypatch.setattr(environment, "find_cjk_font", lambda: next(fonts))
+    monkeypatch.setattr(environment.subprocess, "run",
+                        lambda args, **kw: commands.append(args) or types.SimpleNamespace(returncode=0))
+    monkeypatch.setattr(environment, "_install_colab_extras", lambda: [])
+    monkeypatch.setattr(environment, "_upgrade_colab_keras", lambda: None)
+    monkeypatch.setattr(environment, "in_colab", lambda: True)
+    with matplotlib.rc_context():
+        course_lib.setup_notebook(seed=0, lang="zh")
+    assert commands == [["apt-get", "-qq", "install", "-y", "fonts-noto-cjk"]]
+    assert "Noto Sans CJK SC (installed fonts-noto-cjk with apt-get)" in capsys.readouterr().out
+
+
+def test_the_english_edition_installs_no_font(catalogue, monkeypatch):
+    monkeypatch.setattr(environment, "use_cjk_font", lambda install=False: pytest.fail("font set up for English"))
+    course_lib.setup_notebook(seed=0, lang="en", verbose=False)
