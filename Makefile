@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 NB     ?=
 
-.PHONY: setup lab test unit compat grade book check refresh rehearse bench datasets clean
+.PHONY: setup lab test unit compat grade book check refresh rehearse bench datasets zh clean
 
 setup: $(STAMP)                      ## create .venv with the pinned, tested packages and course_lib
 
@@ -44,8 +44,12 @@ compat: $(COMPAT_STAMP)              ## the same tests on the lowest supported v
 	$(COMPAT_VENV)/bin/python -m pytest -n 2 --dist loadscope -o addopts="-p no:cacheprovider" \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=300 tests notebooks solutions
 
-book: setup                          ## the book site in _build/html, from the stored notebooks, offline
+book: setup                          ## the book site in _build/html (Chinese edition in _build/html/zh), offline
 	$(BIN)/python -m course_lib book
+
+zh: setup                            ## the Chinese notebooks zh/ from the executed English ones + i18n/zh: make zh [NB="00 05"]
+	$(BIN)/python -m course_lib zh build $(NB)
+	$(BIN)/python -m course_lib zh status
 
 grade: setup                         ## grade a class: make grade NB=07 DIR=submissions/ [OUT=grades]
 	$(BIN)/python -m course_lib grade $(NB) $(DIR) --out $(or $(OUT),grades)

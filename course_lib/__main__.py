@@ -8,6 +8,12 @@
     grade NN SUBMISSIONS --out OUT               run a class's notebooks, write grades.csv and report.html
     book [--out DIR]                             build the book site from the stored notebooks (offline)
     retarget OWNER/NAME                          make badges, clone URLs and links name a fork
+    zh build [NN ...]                            build the Chinese notebooks zh/ from the translations
+    zh status                                    per notebook: blocks translated / stale / missing / orphan
+    zh skeleton NN [--update]                    write (or update) the translation files of a chapter
+
+`refresh NN` also rebuilds the Chinese notebooks of NN when their translation is current (and warns,
+naming the cells to re-translate, when it is not).
 """
 
 from __future__ import annotations
@@ -23,6 +29,74 @@ def _folders(args: argparse.Namespace) -> tuple[str, ...]:
     if args.solutions and not args.notebooks:
         return ("solutions",)
     return ("notebooks", "solutions")
+
+
+def _refresh_chinese(paths: list[Path]) -> None:
+    """After an English refresh: rebuild each refreshed notebook's Chinese one when its translation is
+    current; otherwise warn, naming the cells (the English refresh itself has succeeded)."""
+    from course_lib import i18n
+
+    for path in paths:
+        if path.parent.name not in i18n.FOLDERS or not i18n.translation_path(path).exists():
+            continue
+        name = f"{path.parent.name}/{path.name}"
+        try:
+            row = i18n.status([path])[0]
+            if not row.ok:
+                print(f"WARNING: zh/{name} NOT rebuilt: its translation is behind the English notebook "
+                      f"({row.problems()}); run `python -m course_lib zh skeleton {path.stem[:2]} --update`, "
+                      f"translate those cells, then `python -m course_lib zh build {path.stem[:2]}`", file=sys.stderr)
+                continue
+            target = i18n.write_notebooks([path])[0]
+        except (ValueError, OSError) as err:
+            print(f"WARNING: zh/{name} NOT rebuilt: {err}", file=sys.stderr)
+            continue
+        print(f"{target.relative_to(i18n.ROOT)}: rebuilt from the refreshed English notebook")
+
+
+def _zh(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from course_lib import i18n, nbtools
+
+    if args.zh_command == "status":
+        rows = i18n.status()
+        done = {f"{r.notebook}" for r in rows}
+        rest = [f"{p.parent.name}/{p.name}" for p in nbtools.find_notebooks()
+                if f"{p.parent.name}/{p.name}" not in done]
+        print(i18n.format_status(rows, rest))
+        print(f"{sum(r.ok for r in rows)} of {len(rows)} translated notebooks current; "
+              f"{len(rest)} not yet translated")
+        return 0 if all(r.ok for r in rows) else 1
+    folders = _folders(args)
+    if args.zh_command == "skeleton":
+        try:
+            paths = nbtools.find_notebooks(args.chapters, folders)
+        except ValueError as err:
+            parser.error(str(err))
+        for path in paths:
+            try:
+                out, todo = i18n.skeleton(path, update=args.update)
+            except (FileNotFoundError, ValueError) as err:
+                print(err, file=sys.stderr)
+                return 1
+            print(f"{out.relative_to(i18n.ROOT)}: to translate: {len(todo)} {todo}")
+        return 0
+    try:
+        if args.chapters:
+            paths = [p for p in nbtools.find_notebooks(args.chapters, folders) if i18n.translation_path(p).exists()]
+            if not paths:
+                parser.error(f"no translation file for {args.chapters} (make one: python -m course_lib zh skeleton NN)")
+        else:
+            paths = [p for p in i18n.translated_notebooks() if p.parent.name in folders]
+        written = i18n.write_notebooks(paths)
+    except ValueError as err:
+        print(f"not built:\n{err}", file=sys.stderr)
+        return 1
+    for target in written:
+        print(f"wrote {target.relative_to(i18n.ROOT)}")
+    readme = i18n.ROOT / "README.zh.md"
+    if readme.exists() and i18n.update_readme(readme):
+        print("updated README.zh.md's links to the translated chapters")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     bk.add_argument("--out", type=Path, default=None, help="output folder (default _build/html)")
     rt = sub.add_parser("retarget", help="make every badge, clone URL and link name another repository")
     rt.add_argument("repository", help="OWNER/NAME of the fork on GitHub")
+    zh = sub.add_parser("zh", help="the Chinese edition: build, status, skeleton")
+    zsub = zh.add_subparsers(dest="zh_command", required=True)
+    zb = zsub.add_parser("build", help="build zh/ notebooks from the executed English ones + translations")
+    zb.add_argument("chapters", nargs="*", help="00 or 05_convolutional_networks (default: every translated one)")
+    zsub.add_parser("status", help="a table per notebook: blocks translated / stale / missing / orphan")
+    zs = zsub.add_parser("skeleton", help="write the translation files of a chapter (English text to translate)")
+    zs.add_argument("chapters", nargs="+", help="00 or 05_convolutional_networks")
+    zs.add_argument("--update", action="store_true", help="keep still-valid blocks, list the cells to (re)translate")
+    for zp in (zb, zs):
+        zp.add_argument("--notebooks", action="store_true", help="only notebooks/")
+        zp.add_argument("--solutions", action="store_true", help="only solutions/")
     args = parser.parse_args(argv)
+
+    if args.command == "zh":
+        return _zh(args, parser)
 
     if args.command == "book":
         from course_lib import book
@@ -123,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             seconds = nbtools.execute_notebook(path)
             print(f"{path.relative_to(nbtools.ROOT)}: executed in {seconds:.1f} s")
+        _refresh_chinese(paths)
         return 0
 
     if args.command == "datasets":

@@ -6,13 +6,17 @@
   (``python -m course_lib retarget OWNER/NAME``);
 - :func:`read_glossary` / :func:`read_errata` read the two data files in ``book/`` (tab-separated,
   one row each) and :func:`write_generated_pages` renders them, with the syllabus, as pages;
-- :func:`build` runs Sphinx on the *stored* notebooks (nothing is executed), offline.
+- :func:`build` runs Sphinx on the *stored* notebooks (nothing is executed), offline, in both
+  languages: English into ``_build/html`` and the Chinese edition (the built ``zh/`` notebooks, with
+  ``README.zh.md`` as its index) into ``_build/html/zh``; :func:`language_switch` gives every page's
+  link to the same page in the other language.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import posixpath
 import re
 import subprocess
 import sys
@@ -20,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "BOOK_DIR", "ErratumRow", "GlossaryRow", "build", "heading_anchor", "headings", "read_errata",
-    "read_glossary", "repository", "retarget", "write_generated_pages",
+    "BOOK_DIR", "ErratumRow", "GlossaryRow", "build", "heading_anchor", "headings", "language_switch",
+    "read_errata", "read_glossary", "repository", "retarget", "write_generated_pages",
+    "write_generated_pages_zh", "zh_documents", "zh_outside_links",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +50,13 @@ def repository(pyproject: Path | None = None) -> str:
 
 
 def _files_naming_the_repository() -> list[Path]:
-    return ([ROOT / "pyproject.toml", ROOT / "README.md", ROOT / "course_lib" / "__init__.py"]
-            + sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb")))
+    # the Chinese edition's notebooks, README and translation files too (after the English notebooks:
+    # the translation files' markers are updated from the English cells' new sources)
+    return ([ROOT / "pyproject.toml", ROOT / "README.md", ROOT / "README.zh.md", ROOT / "course_lib" / "__init__.py"]
+            + sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+            + sorted((ROOT / "zh" / "notebooks").glob("*.ipynb")) + sorted((ROOT / "zh" / "solutions").glob("*.ipynb"))
+            + sorted((ROOT / "i18n" / "zh" / "notebooks").glob("*.md"))
+            + sorted((ROOT / "i18n" / "zh" / "solutions").glob("*.md")))
 
 
 def retarget(new: str) -> list[Path]:
@@ -63,7 +73,26 @@ def retarget(new: str) -> list[Path]:
         return []
     pattern = re.compile(rf"(?<![\w.-]){re.escape(old)}(?![\w-])")
     changed = []
+    markers: dict[str, str] = {}  # a translation block's marker before -> after (its English cell changed)
     for path in _files_naming_the_repository():
+        if not path.exists():
+            continue
+        if path.suffix == ".ipynb" and path.parent.parent == ROOT:
+            from course_lib.i18n import cell_hash
+
+            for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+                src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                if pattern.search(src) and "id" in cell:
+                    before, after = cell_hash(src), cell_hash(pattern.sub(new, src))
+                    markers[f"<!-- cell {cell['id']} en {before} -->"] = f"<!-- cell {cell['id']} en {after} -->"
+        if path.suffix == ".md" and path.parent.parent.name == "zh" and path.parents[2].name == "i18n":
+            text = path.read_text(encoding="utf-8")
+            new_text = re.sub(r"^<!-- cell \S+ en [0-9a-f]{12} -->$", lambda m: markers.get(m.group(), m.group()),
+                              pattern.sub(new, text), flags=re.M)
+            if new_text != text:
+                path.write_text(new_text, encoding="utf-8")
+                changed.append(path)
+            continue
         if path.suffix == ".ipynb":
             nb = json.loads(path.read_text(encoding="utf-8"))
             touched = False
@@ -233,17 +262,123 @@ def write_generated_pages() -> list[Path]:
     return written
 
 
+# --- the Chinese edition ----------------------------------------------------------------------
+
+ZH_INDEX = "README.zh"  # the Chinese site's index page (docname of README.zh.md)
+GLOSSARY_EN, GLOSSARY_ZH = "book/_generated/glossary", "book/_generated/zh/glossary"
+BOOK_LANGUAGE_VARIABLE = "COURSE_BOOK_LANG"  # set by build() for the Chinese run of Sphinx
+
+
+def zh_documents() -> list[str]:
+    """Docnames of the built Chinese notebooks (``zh/notebooks/00_getting_started`` ...), in order."""
+    return [f"zh/{f}/{p.stem}" for f in ("notebooks", "solutions")
+            for p in sorted((ROOT / "zh" / f).glob("[0-9][0-9]_*.ipynb"))]
+
+
+def language_switch(docname: str, lang: str) -> tuple[str, str]:
+    """``(href, label)`` of the link from page ``docname`` of the ``lang`` site to the same page in the
+    other language (relative to the page). A chapter not yet translated leads to the Chinese index.
+
+    Raises:
+        ValueError: for a language other than ``en`` or ``zh``.
+    """
+    if not isinstance(docname, str) or not docname:
+        raise TypeError(f"expected docname to be a page name like 'notebooks/07_attention', got {docname!r}")
+    if lang not in ("en", "zh"):
+        raise ValueError(f"expected lang to be 'en' or 'zh', got {lang!r}")
+    up = "../" * (docname.count("/") + (lang == "zh"))  # from the page to the site's root
+    if lang == "en":
+        zh = set(zh_documents())
+        if f"zh/{docname}" in zh:
+            target = f"zh/zh/{docname}"
+        elif docname == GLOSSARY_EN:
+            target = f"zh/{GLOSSARY_ZH}"
+        else:
+            target = f"zh/{ZH_INDEX}"
+        label = "中文" if target != f"zh/{ZH_INDEX}" or docname == "book/index" else "中文版（本页尚未翻译）"
+        return up + target + ".html", label
+    if docname.startswith("zh/"):
+        target = docname[3:]
+    elif docname == GLOSSARY_ZH:
+        target = GLOSSARY_EN
+    else:
+        target = "book/index"
+    return up + target + ".html", "English"
+
+
+def _english_page(path: str) -> str:
+    """Site-root-relative page of a repository path: a notebook's page, else its GitHub address."""
+    m = re.fullmatch(r"(notebooks|solutions)/([0-9][0-9]_[\w-]+)\.ipynb(#.*)?", path)
+    if m:
+        return f"{m.group(1)}/{m.group(2)}.html{m.group(3) or ''}"
+    if path.split("#")[0] in ("README.md", ""):
+        return "book/index.html"
+    return f"https://github.com/{repository()}/blob/main/{path}"
+
+
+def zh_outside_links(text: str, docname: str) -> str:
+    """Markdown links of a Chinese page that lead out of the Chinese site (English notebooks, README.md,
+    data files) as raw ``<a>`` tags to the English site's page (or GitHub), which Sphinx leaves as they
+    are; links to Chinese pages stay Markdown (Sphinx resolves them)."""
+    base = posixpath.dirname(docname)
+    up = "../" * (docname.count("/") + 1)  # from the page (in zh/) to the site's root
+    zh_docs = set(zh_documents()) | {ZH_INDEX}
+
+    def repl(m: re.Match[str]) -> str:
+        label, target = m.group(1), m.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith(("#", "/")):
+            return m.group(0)
+        path = posixpath.normpath(posixpath.join(base, target.split("#")[0]))
+        if path.rsplit(".", 1)[0] in zh_docs and path.endswith((".ipynb", ".md")):
+            return m.group(0)
+        page = _english_page(path + ("#" + target.split("#", 1)[1] if "#" in target else ""))
+        href = page if page.startswith("https:") else up + page
+        return f'<a href="{href}">{label}</a>'
+
+    return re.sub(r"(?<!!)\[((?:[^\[\]\\\n]|\\.)+)\]\(([^)\s]+)\)", repl, text)
+
+
+def write_generated_pages_zh() -> list[Path]:
+    """Render ``book/_generated/zh/glossary.md``: the glossary in Chinese order of columns, from the same
+    ``book/glossary.tsv`` (the single source of term translations)."""
+    out = GENERATED / "zh"
+    out.mkdir(parents=True, exist_ok=True)
+    translated = {d.split("/")[-1][:2] for d in zh_documents() if d.startswith("zh/notebooks/")}
+    lines = ["# 术语表 · Glossary", "",
+             "课程中出现的每个技术术语：中文术语、英文术语、一句话定义（英文）以及讲授它的章节。"
+             "本表与英文版术语表来自同一个文件 `book/glossary.tsv`。",
+             "", "| 中文 | term | 定义 (definition) | 章节 |", "|---|---|---|---|"]
+    for r in sorted(read_glossary(), key=lambda r: (r.chapter, r.zh)):
+        name = _chapter_path(r.chapter).stem
+        link = (f"[{r.chapter}](../../../zh/notebooks/{name}.ipynb)" if r.chapter in translated
+                else f'<a href="../../../../notebooks/{name}.html">{r.chapter}（英文）</a>')
+        lines.append(f"| {_cell(r.zh)} | {_cell(r.term)} | {_cell(r.definition)} | {link} |")
+    path = out / "glossary.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [path]
+
+
 def build(out: Path | None = None, quiet: bool = True) -> Path:
     """Build the site into ``out`` (default ``_build/html``) from the stored notebooks; returns it.
+
+    The Chinese edition goes to ``out/zh`` (index: README.zh.md; its chapters: the built ``zh/``
+    notebooks); every page of both has a link to the other language.
 
     Raises:
         RuntimeError: when Sphinx fails (its last lines are in the message).
     """
+    import os
+
     out = Path(out or ROOT / "_build" / "html")
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(BOOK_DIR), "-j", "2",
-           *(["-q"] if quiet else []), str(ROOT), str(out)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"sphinx-build failed:\n{tail}")
+    runs = [("en", out)]
+    if (ROOT / "README.zh.md").exists() and zh_documents():
+        runs.append(("zh", out / "zh"))
+    for lang, target in runs:
+        cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(BOOK_DIR), "-j", "2",
+               *(["-q"] if quiet else []), str(ROOT), str(target)]
+        env = {**os.environ, BOOK_LANGUAGE_VARIABLE: lang}
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+            raise RuntimeError(f"sphinx-build ({lang}) failed:\n{tail}")
     return out

@@ -324,3 +324,140 @@ def choose_model(student: Any) -> str:
                 "take the argmax over the classes, axis=-1 (each row is one example's scores)"),
     ]
     return compare_with_reference(student, _choose_model, cases, mistakes, name="choose_model")
+
+
+# --- Exercise 5: stream_reply ------------------------------------------------------------------
+
+def _chunk(delta: Any, finish: Any = None, *, choices: bool = True) -> dict[str, Any]:
+    return {"id": "chatcmpl-000001", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else []}
+
+
+def _sse(pieces: list[str], finish: str = "stop", *, newline: str = "\n", space: bool = True,
+         comments: bool = False, usage: bool = False, done: bool = True, error: bool = False,
+         role_content: bool = True, null_last: bool = False) -> str:
+    """A chat-completions stream as a server writes it (the variations the SSE format allows)."""
+    chunks = [_chunk({"role": "assistant", "content": ""} if role_content else {"role": "assistant"})]
+    chunks += [_chunk({"content": p}) for p in pieces]
+    if error:
+        chunks.append({"error": {"message": "the model failed", "type": "server_error", "param": None, "code": None}})
+    else:
+        chunks.append(_chunk({"content": None} if null_last else {}, finish))
+        if usage:
+            chunk = _chunk(None, choices=False)
+            chunk["usage"] = {"prompt_tokens": 5, "completion_tokens": len(pieces), "total_tokens": 5 + len(pieces)}
+            chunks.append(chunk)
+    prefix = "data: " if space else "data:"
+    lines = []
+    for i, chunk in enumerate(chunks):
+        if comments and i % 2 == 0:
+            lines += [": keep-alive", ""]
+        lines += [prefix + json.dumps(chunk, ensure_ascii=False), ""]
+    if done and not error:
+        lines += [prefix + "[DONE]", ""]
+    return newline.join(lines) + newline
+
+
+def _stream_reply(text: str) -> tuple[str, str | None]:
+    content, finish = [], None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.startswith("data:"):
+            continue
+        data = line[5:][1:] if line[5:].startswith(" ") else line[5:]
+        if data == "[DONE]":
+            return "".join(content), finish
+        chunk = json.loads(data)
+        if "error" in chunk:
+            raise ValueError(f"the stream carries an error: {chunk['error']}")
+        for choice in chunk.get("choices") or []:
+            piece = (choice.get("delta") or {}).get("content")
+            if piece is not None:
+                content.append(piece)
+            if choice.get("finish_reason") is not None:
+                finish = choice["finish_reason"]
+    raise ValueError("the stream ended without data: [DONE]")
+
+
+_STREAM_CASES = [  # (description, stream, expected answer or None for "raises ValueError")
+    ("a plain stream", dict(pieces=["the", " dog", " sleeps", " ."]), ("the dog sleeps .", "stop")),
+    ("lines ending in \\r\\n, with ': keep-alive' comments",
+     dict(pieces=["a", " robot", " moves", " ."], newline="\r\n", comments=True), ("a robot moves .", "stop")),
+    ("'data:' without a space", dict(pieces=["two", " cats", " wait", " ."], space=False), ("two cats wait .", "stop")),
+    ("a usage chunk with \"choices\": [] before [DONE]", dict(pieces=["the", " truck"], finish="length", usage=True),
+     ("the truck", "length")),
+    ("a role chunk without content and a last delta of content null",
+     dict(pieces=["every", " child", " sleeps", " ."], role_content=False, null_last=True),
+     ("every child sleeps .", "stop")),
+    ("an empty reply", dict(pieces=[]), ("", "stop")),
+    ("pieces that contain 'data: [DONE]', a newline and Chinese",
+     dict(pieces=["data: [DONE]", " 大模型", "\n", " ok"]), ("data: [DONE] 大模型\n ok", "stop")),
+    ("an error event (the model failed mid-stream)", dict(pieces=["the", " dog"], error=True), None),
+    ("a stream cut before [DONE]", dict(pieces=["the", " dog", " sleeps"], done=False), None),
+]
+
+
+@EXERCISES.exercise(5, "read a streamed chat reply")
+def stream_reply(student: Any) -> str:
+    """``stream_reply(text)`` -> ``(content, finish_reason)`` of a server-sent-events chat stream."""
+    if not callable(student):
+        raise Wrong(f"expected a function, got {describe(student)}")
+    for what, kwargs, expected in _STREAM_CASES:
+        text = _sse(**kwargs)
+        assert (_stream_reply(text) if expected is not None else expected) == expected
+        call = f"stream_reply(<{what}>)"
+        try:
+            got = call_student(student, (text,), name="stream_reply")
+        except Wrong:
+            raise
+        except json.JSONDecodeError as err:
+            if expected is None:
+                raise Wrong(f"{call}: you raised a JSON error ({err}); check the stream and raise a ValueError "
+                            "that says what is wrong") from None
+            doc = err.doc if isinstance(err.doc, str) else ""
+            if "[DONE]" in doc[:12]:
+                raise Wrong(f"{call}: data: [DONE] is not JSON: it marks the end of the stream, stop there") from None
+            if not kwargs.get("space", True):
+                raise Wrong(f"{call}: the JSON was cut at the wrong place ({doc[:12]!r}...): after 'data:' one "
+                            "space is optional, so drop it only if it is there") from None
+            raise Wrong(f"{call}: you tried to parse something that is not a chunk as JSON ({err}); only "
+                        "'data:' lines carry chunks, and comment lines start with ':'") from None
+        except IndexError as err:
+            raise Wrong(f"{call}: IndexError ({err}): a chunk may have \"choices\": [] (the usage chunk); "
+                        "skip chunks without choices") from None
+        except (KeyError, TypeError, AttributeError) as err:
+            if expected is None:
+                raise Wrong(f"{call}: you raised {type(err).__name__} ({err}); an error event "
+                            "{\"error\": ...} must raise ValueError") from None
+            raise Wrong(f"{call}: {type(err).__name__} ({err}): a delta may lack 'content' or carry null; "
+                        "the role chunk and the last chunk have no text") from None
+        except ValueError:
+            if expected is None:
+                continue
+            raise Wrong(f"{call}: you raised ValueError on a valid stream") from None
+        if expected is None:
+            hint = ("an error event {\"error\": ...} means the model failed" if kwargs.get("error")
+                    else "without data: [DONE] the connection was cut and the reply is incomplete")
+            raise Wrong(f"{call}: expected a ValueError, you returned {got!r:.80}: {hint}")
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise Wrong(f"{call}: expected the tuple (content, finish_reason), got {describe(got)}")
+        content, finish = got
+        want_content, want_finish = expected
+        if not isinstance(content, str):
+            raise Wrong(f"{call}: content must be a str, got {describe(content)}")
+        if content != want_content:
+            if "None" in content and "None" not in want_content:
+                raise Wrong(f"{call}: the reply contains 'None': a delta's content can be null (None); skip it "
+                            "instead of converting it to text")
+            if "".join(content.split()) == "".join(want_content.split()):  # the right text, other white space
+                if len(content) > len(want_content):
+                    raise Wrong(f"{call}: got {content!r}, expected {want_content!r}: join the pieces with '', "
+                                "not ' ' — the spaces between words are part of the pieces")
+                raise Wrong(f"{call}: got {content!r}, expected {want_content!r}: keep each piece exactly as "
+                            "it is, its leading space included (do not strip)")
+            raise Wrong(f"{call}: expected the content {want_content!r}, got {content!r}")
+        if finish != want_finish:
+            if finish is None:
+                raise Wrong(f"{call}: finish_reason None: take the last *non-null* finish_reason (the usage "
+                            "chunk after it has none)")
+            raise Wrong(f"{call}: expected finish_reason {want_finish!r}, got {finish!r}")
+    return f"correct on {len(_STREAM_CASES)} streams"

@@ -8,7 +8,8 @@
   API (``POST /v1/models/NAME:predict`` with ``{"instances": [...]}``), in a thread, for as long as a
   ``with`` block lasts;
 - :func:`plot_histograms` and :func:`plot_runs` draw the chapter's figures (what TensorBoard's
-  histogram and scalar dashboards show).
+  histogram and scalar dashboards show); :func:`plot_batching` draws static against continuous
+  batching of a language-model server's requests.
 
 The saving, exporting and converting themselves are done in the notebook, where they are taught.
 """
@@ -32,7 +33,7 @@ from course_lib._validate import check_arguments, check_path, check_str
 
 __all__ = [
     "file_sha256", "array_fingerprint", "library_versions", "write_run_record", "load_run_record",
-    "compare_runs", "model_card", "PredictionServer", "plot_histograms", "plot_runs",
+    "compare_runs", "model_card", "PredictionServer", "plot_histograms", "plot_runs", "plot_batching",
 ]
 
 #: The keys every run record has.
@@ -322,6 +323,47 @@ def _host_forms(host: str, port: int) -> set[str]:
     return {f"{name}:{port}" for name in names}
 
 
+def _read_json_request(handler: BaseHTTPRequestHandler, max_body_bytes: int, read_timeout_s: float) -> Any:
+    """Read a request's JSON body with the prediction server's rules; raise :class:`_BadRequest` if not.
+
+    The rules (shared by :class:`PredictionServer` and ``chat_server.ChatServer``): the body must be
+    ``application/json`` (415), carry a ``Content-Length`` (411; chunked bodies are refused), not exceed
+    ``max_body_bytes`` (413, answered before anything is read), arrive within ``read_timeout_s`` (408),
+    have as many bytes as announced (400), be UTF-8 (400) and strict JSON: no NaN or Infinity, no
+    nesting deep enough to overflow the parser (400). An empty body reads as ``None``.
+    """
+    media_type = (handler.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise _BadRequest(415, f"expected Content-Type: application/json, got {media_type or 'none'!r:.80}")
+    if handler.headers.get("Transfer-Encoding"):
+        raise _BadRequest(411, "chunked bodies are not accepted: send a Content-Length header")
+    raw_length = handler.headers.get("Content-Length")
+    if raw_length is None:
+        raise _BadRequest(411, "a Content-Length header is required")
+    raw_length = raw_length.strip()
+    if not (raw_length.isascii() and raw_length.isdigit()):
+        raise _BadRequest(400, f"expected Content-Length to be a number of bytes >= 0, got {raw_length!r:.40}")
+    length = int(raw_length)
+    if length > max_body_bytes:
+        raise _BadRequest(413, f"request body of {length} bytes is over {max_body_bytes}")
+    try:
+        data = handler.rfile.read(length)
+    except (TimeoutError, socket.timeout):
+        raise _BadRequest(408, f"the body did not arrive within {read_timeout_s:g} s") from None
+    if len(data) != length:
+        raise _BadRequest(400, f"the body has {len(data)} bytes, Content-Length said {length}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _BadRequest(400, f"the body is not UTF-8 text: {err}") from None
+    try:
+        return json.loads(text or "null", parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise _BadRequest(400, f"the body is not JSON: {err}") from None
+    except RecursionError:
+        raise _BadRequest(400, "the body is not JSON this server accepts: it is nested too deeply") from None
+
+
 class PredictionServer:
     """Serve ``predict`` on ``http://127.0.0.1:PORT`` with TensorFlow Serving's REST API, in a thread.
 
@@ -603,4 +645,63 @@ def plot_runs(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str, sh
     ax.set_ylabel(metric)
     ax.legend()
     ax.set_title(f"{metric} of {len(runs)} runs")
+    return finish_figure(fig, show)
+
+
+def plot_batching(schedules: Mapping[str, Sequence[Sequence[int]]], slots: int, show: bool = True) -> Any:
+    """Which request holds which batch slot at each decoding step: one panel per schedule (chapter 14).
+
+    Each request is a bar from its first decoding step to the step after its last, in its slot's
+    row; white space is an idle slot. The panel's title gives the schedule's length in steps and the
+    share of slot-steps that did work.
+
+    Args:
+        schedules: ``{name: [(slot, start, end), ...]}``, one triple of ints per request, with
+            ``0 <= slot < slots`` and ``0 <= start < end``.
+        slots: the number of batch slots.
+
+    Raises:
+        ValueError: no schedule, an empty one, a malformed triple, a slot out of range, or two
+            requests in one slot at the same step.
+    """
+    check_arguments(plot_batching, locals(), schedules="own")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots import finish_figure
+
+    if not isinstance(schedules, Mapping) or not schedules:
+        raise ValueError("expected schedules to be a non-empty dict {name: [(slot, start, end), ...]}")
+    checked = {}
+    for name, schedule in schedules.items():
+        if isinstance(schedule, (str, bytes)) or not isinstance(schedule, Sequence) or not schedule:
+            raise ValueError(f"schedules[{name!r}]: expected a non-empty list of (slot, start, end)")
+        rows = []
+        for item in schedule:
+            if (not isinstance(item, Sequence) or len(item) != 3
+                    or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in item)):
+                raise ValueError(f"schedules[{name!r}]: expected (slot, start, end) ints, got {item!r:.60}")
+            slot, start, end = (int(v) for v in item)
+            if not 0 <= slot < slots or not 0 <= start < end:
+                raise ValueError(f"schedules[{name!r}]: expected 0 <= slot < {slots} and 0 <= start < end, "
+                                 f"got {(slot, start, end)}")
+            rows.append((slot, start, end))
+        for slot in range(slots):
+            spans = sorted((s, e) for r, s, e in rows if r == slot)
+            if any(s < e_prev for (_, e_prev), (s, _) in zip(spans, spans[1:])):
+                raise ValueError(f"schedules[{name!r}]: two requests hold slot {slot} at the same step")
+        checked[name] = rows
+    fig, axes = plt.subplots(len(checked), 1, figsize=(7.2, 1.0 + 0.32 * slots * len(checked)), sharex=True,
+                             squeeze=False)
+    colors = plt.cm.tab10.colors
+    for ax, (name, rows) in zip(axes[:, 0], checked.items()):
+        steps = max(end for _, _, end in rows)
+        busy = sum(end - start for _, start, end in rows)
+        for i, (slot, start, end) in enumerate(rows):
+            ax.broken_barh([(start, end - start)], (slot - 0.4, 0.8), color=colors[i % len(colors)],
+                           edgecolor="white", linewidth=0.5)
+        ax.set_ylim(-0.6, slots - 0.4)
+        ax.set_yticks(range(slots))
+        ax.set_ylabel("slot")
+        ax.set_title(f"{name}: {steps} steps, slots busy {busy / (slots * steps):.0%}", fontsize="medium")
+    axes[-1, 0].set_xlabel("decoding step")
     return finish_figure(fig, show)

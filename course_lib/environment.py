@@ -14,13 +14,14 @@ import re
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from course_lib._validate import check_arguments
 
 __all__ = [
     "in_colab", "set_seed", "environment_report", "replicas_from_environment", "setup_notebook",
-    "keras_needs_upgrade",
+    "keras_needs_upgrade", "language_from_environment", "find_cjk_font", "use_cjk_font",
 ]
 
 #: Packages the course needs beyond what Colab preinstalls (import name -> pip requirement).
@@ -30,6 +31,13 @@ COLAB_EXTRAS = {"gymnasium": "gymnasium>=1.0", "tensorboard": "tensorboard>=2.19
 MIN_KERAS = "3.14"
 MIN_TENSORFLOW = "2.19"  # the lowest TensorFlow `make compat` tests (Colab's runtime from July 2025)
 REPLICAS_VARIABLE = "COURSE_CPU_REPLICAS"  # raises setup_notebook(cpu_replicas=...) to at least this
+LANGUAGES = ("en", "zh")  # the course's editions: English, and the Chinese edition (zh/)
+LANGUAGE_VARIABLE = "COURSE_LANG"  # the language of checker messages when setup_notebook is given none
+#: CJK fonts matplotlib may draw Chinese with, preferred first (simplified-Chinese forms first).
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Source Han Serif SC",
+             "Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Serif CJK JP")
+_CJK_FILE = re.compile(r"(notosanscjk|notoserifcjk|notosanssc|notoserifsc|sourcehan|wqy|wenquanyi)", re.I)
 
 
 def in_colab() -> bool:
@@ -147,6 +155,91 @@ def _configure_matplotlib() -> None:
     )
 
 
+def language_from_environment(default: str = "en") -> str:
+    """The course's language: ``COURSE_LANG`` when it is set (``en`` or ``zh``), else ``default``.
+
+    Raises:
+        ValueError: when ``default`` or the variable is not one of the course's languages.
+    """
+    check_arguments(language_from_environment, locals(), default="own")
+    if default not in LANGUAGES:
+        raise ValueError(f"expected default to be one of {LANGUAGES}, got {default!r}")
+    text = os.environ.get(LANGUAGE_VARIABLE, "").strip().lower()
+    if not text:
+        return default
+    if text not in LANGUAGES:
+        raise ValueError(f"expected {LANGUAGE_VARIABLE} to be one of {LANGUAGES}, got {text!r}")
+    return text
+
+
+def find_cjk_font() -> str | None:
+    """The family name of a CJK font matplotlib can use (Noto CJK, Source Han, WenQuanYi), or None.
+
+    Looks among the fonts matplotlib knows, then among the system's font files (a font installed
+    after matplotlib built its font cache is added to it for this process).
+    """
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILE.search(Path(path).name):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # an unreadable or unsupported font file
+                    continue
+        found = known()
+    return found
+
+
+def use_cjk_font(install: bool = False) -> str | None:
+    """Let matplotlib draw Chinese: put a CJK font in ``font.sans-serif`` right after DejaVu Sans and
+    after the families of ``font.family`` (so Latin text looks as before and only characters DejaVu
+    lacks come from the CJK font).
+
+    With ``install=True`` and no CJK font found, installs Debian's ``fonts-noto-cjk`` quietly with
+    apt-get (what :func:`setup_notebook` does on Colab for the Chinese edition). Returns the font's
+    family, or None when there is none (Chinese labels would then show as boxes).
+    """
+    check_arguments(use_cjk_font, locals())
+    import matplotlib
+
+    family = find_cjk_font()
+    if family is None and install:
+        for step in (["install"], ["update"], ["install"]):  # a fresh image may need its package lists first
+            args = ["apt-get", "-qq", *step] + (["-y", "fonts-noto-cjk"] if step == ["install"] else [])
+            done = subprocess.run(args, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if step == ["install"] and done.returncode == 0:
+                break
+        family = find_cjk_font()
+    if family is None:
+        return None
+    fonts = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]
+    if "DejaVu Sans" not in fonts:
+        fonts.insert(0, "DejaVu Sans")
+    at = fonts.index("DejaVu Sans") + 1
+    matplotlib.rcParams["font.sans-serif"] = [*fonts[:at], family, *fonts[at:]]
+    # matplotlib falls back glyph by glyph only across the *families* of font.family (a generic family
+    # such as "sans-serif" stands for its first installed font): the CJK family comes after them.
+    families = [f for f in matplotlib.rcParams["font.family"] if f != family]
+    matplotlib.rcParams["font.family"] = [*families, family]
+    return family
+
+
+def _set_message_language(lang: str) -> bool:
+    """Tell the checkers' message catalogue the language; False when the catalogue is not there."""
+    try:
+        from course_lib import messages  # the checkers' catalogue (gettext-style), see issue 19
+    except ImportError:
+        return False
+    messages.set_language(lang)
+    return True
+
+
 def environment_report(strategy: Any | None = None) -> dict[str, str]:
     """Versions, devices and the strategy, as a dict of short strings."""
     check_arguments(environment_report, locals(), strategy="own")
@@ -186,7 +279,7 @@ def replicas_from_environment(default: int) -> int:
     return max(default, int(text))
 
 
-def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = True) -> Any:
+def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, lang: str | None = None, verbose: bool = True) -> Any:
     """Prepare a notebook; call it in the first code cell, before anything imports TensorFlow.
 
     1. quiets TensorFlow (``TF_CPP_MIN_LOG_LEVEL``, ``TF_ENABLE_ONEDNN_OPTS=0``) before it loads;
@@ -194,7 +287,9 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     3. splits the CPU into ``cpu_replicas`` logical devices when asked (to simulate replicas);
     4. seeds Python, NumPy and TensorFlow and turns on op determinism;
     5. makes matplotlib draw PNG figures;
-    6. picks the strategy (TPU -> several GPUs -> one GPU -> CPU) and prints a short report.
+    6. picks the strategy (TPU -> several GPUs -> one GPU -> CPU) and prints a short report;
+    7. sets the language of the checkers' messages; for Chinese, lets matplotlib draw Chinese text
+       (a CJK font after DejaVu Sans; on Colab ``fonts-noto-cjk`` is installed when none is found).
 
     Args:
         seed: the seed for every random generator.
@@ -202,15 +297,20 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
             the strategy mirrors the model over them. The environment variable
             ``COURSE_CPU_REPLICAS`` raises it to at least its value, so an instructor can rehearse
             every notebook on several replicas (``python -m course_lib rehearse --replicas 2``).
+        lang: ``"en"`` or ``"zh"`` (the Chinese edition's notebooks pass ``lang="zh"``); None takes
+            ``COURSE_LANG`` when it is set, else English.
         verbose: print the version and device report.
 
     Returns:
         The ``tf.distribute.Strategy`` every model in the notebook is built under.
     """
-    check_arguments(setup_notebook, locals(), seed="own", cpu_replicas="own")
+    check_arguments(setup_notebook, locals(), seed="own", cpu_replicas="own", lang="own")
     if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
         raise ValueError(f"expected cpu_replicas to be an int >= 1, got {cpu_replicas!r}")
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"expected lang to be one of {LANGUAGES}, got {lang!r}")
     cpu_replicas = replicas_from_environment(cpu_replicas)
+    lang = lang or language_from_environment("en")
     _quiet_tensorflow()
     installed = _install_colab_extras() if in_colab() else []
     keras_note = _upgrade_colab_keras() if in_colab() else None
@@ -227,6 +327,9 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
     set_seed(seed)
     tf.config.experimental.enable_op_determinism()
     _configure_matplotlib()
+    catalogue = _set_message_language(lang)
+    had_font = lang != "zh" or find_cjk_font() is not None
+    font = use_cjk_font(install=in_colab()) if lang == "zh" else None
     strategy = get_strategy()
     if verbose:
         report = environment_report(strategy)
@@ -235,6 +338,10 @@ def setup_notebook(seed: int = 42, cpu_replicas: int = 1, *, verbose: bool = Tru
             report["installed on Colab"] = ", ".join(installed)
         if keras_note:
             report["keras upgraded"] = keras_note
+        if lang != "en":
+            report["language"] = lang + ("" if catalogue else " (checker messages in English: no catalogue)")
+            report["CJK font"] = (f"{font}{'' if had_font else ' (installed fonts-noto-cjk with apt-get)'}" if font
+                                  else "none found: Chinese text in figures shows as boxes")
         if _version_tuple(tf.__version__) < _version_tuple(MIN_TENSORFLOW):
             report["warning"] = (f"TensorFlow {tf.__version__} is older than {MIN_TENSORFLOW}, the lowest version "
                                  "the course is tested with: some cells may fail")

@@ -112,6 +112,36 @@ def test_errata_name_sections_that_exist():
     assert {r.source.split()[0] for r in rows} <= {"000", "001", "002", "003", "004"}
 
 
+# --- the Chinese edition: page names and links (no build) -------------------------------------
+
+def test_language_switch_targets():
+    assert "zh/notebooks/00_getting_started" in book.zh_documents()
+    assert book.language_switch("notebooks/00_getting_started", "en") == \
+        ("../zh/zh/notebooks/00_getting_started.html", "中文")
+    assert book.language_switch("zh/notebooks/00_getting_started", "zh") == \
+        ("../../../notebooks/00_getting_started.html", "English")
+    assert book.language_switch("book/index", "en") == ("../zh/README.zh.html", "中文")
+    assert book.language_switch("README.zh", "zh") == ("../book/index.html", "English")
+    assert book.language_switch("book/_generated/glossary", "en")[0] == "../../zh/book/_generated/zh/glossary.html"
+    href, label = book.language_switch("book/_generated/errata", "en")
+    assert href == "../../zh/README.zh.html" and "尚未翻译" in label
+    with pytest.raises(ValueError, match="lang"):
+        book.language_switch("book/index", "fr")
+
+
+def test_links_that_leave_the_chinese_site_lead_to_the_english_one():
+    text = ("[![Open In Colab](/b.svg)](https://colab.example/x) [答案](../solutions/00_getting_started.ipynb) "
+            "[下一章](../../notebooks/01_what_is_a_large_model.ipynb) [首页](../../README.zh.md) "
+            "[英文首页](../../README.md) [数据](../../datasets/number_words/DATASHEET.md)")
+    out = book.zh_outside_links(text, "zh/notebooks/00_getting_started")
+    assert "[![Open In Colab](/b.svg)](https://colab.example/x)" in out
+    assert "[答案](../solutions/00_getting_started.ipynb)" in out  # a Chinese page: Sphinx resolves it
+    assert '<a href="../../../notebooks/01_what_is_a_large_model.html">下一章</a>' in out
+    assert "[首页](../../README.zh.md)" in out
+    assert '<a href="../../../book/index.html">英文首页</a>' in out
+    assert f'<a href="https://github.com/{book.repository()}/blob/main/datasets/number_words/DATASHEET.md">数据</a>' in out
+
+
 # --- the built site, in a real browser ---------------------------------------------------------
 
 def _browser_or_skip():
@@ -280,3 +310,66 @@ def test_screenshots_of_the_landing_page_and_a_chapter_are_kept(site, browser_pa
     keep.mkdir(parents=True, exist_ok=True)
     for png in shots.glob("*.png"):
         shutil.copy(png, keep / png.name)
+
+
+# --- the Chinese edition of the site ------------------------------------------------------------
+
+_SWITCH = re.compile(r'<a class="language-switch-link" href="([^"]+)"')
+_NOT_DOCS = {"index.html", "zh/index.html", "search.html", "genindex.html", "zh/search.html", "zh/genindex.html"}
+
+
+def _switch_target(site, page):
+    found = _SWITCH.findall(page.read_text(encoding="utf-8"))
+    assert len(found) == 1, f"{page.relative_to(site)}: expected one language switch, found {len(found)}"
+    return (page.parent / unquote(found[0])).resolve()
+
+
+def test_the_chinese_site_has_its_index_chapters_and_glossary(site):
+    zh_docs = book.zh_documents()
+    assert "zh/notebooks/00_getting_started" in zh_docs
+    for page in ["zh/README.zh.html", "zh/index.html", "zh/book/_generated/zh/glossary.html",
+                 *(f"zh/{d}.html" for d in zh_docs)]:
+        assert (site / page).exists(), page
+    assert not (site / "zh" / "notebooks").exists(), "the Chinese site builds only the zh/ notebooks"
+    index = (site / "zh" / "README.zh.html").read_text(encoding="utf-8")
+    assert 'lang="zh' in index and "课程大纲" in index
+    glossary = (site / "zh" / "book" / "_generated" / "zh" / "glossary.html").read_text(encoding="utf-8")
+    rows = book.read_glossary()  # the same TSV as the English glossary: the single source of terms
+    assert glossary.count("<tr") - 1 == len(rows)
+    for r in rows:
+        assert r.zh in glossary
+
+
+def test_every_page_links_to_the_same_page_in_the_other_language_and_back(site):
+    checked = 0
+    for page in _pages(site):
+        rel = str(page.relative_to(site))
+        if rel in _NOT_DOCS:
+            continue
+        target = _switch_target(site, page)
+        assert target.exists(), f"{rel}: its language switch leads to {target}, which does not exist"
+        other_index = site / ("zh/README.zh.html" if not rel.startswith("zh/") else "book/index.html")
+        if target != other_index or rel in ("book/index.html", "zh/README.zh.html"):
+            assert _switch_target(site, target) == page.resolve(), f"{rel} -> {target.relative_to(site)} does not lead back"
+            checked += 1
+    assert checked >= 2 * len(book.zh_documents()) + 4  # chapters both ways, both indexes and glossaries
+
+
+def test_the_language_switch_works_in_the_browser(site, browser_page):
+    base, page, _ = browser_page
+    page.goto(base + "notebooks/00_getting_started.html", wait_until="load")
+    page.click("a.language-switch-link")
+    page.wait_for_url("**/zh/zh/notebooks/00_getting_started.html", timeout=20000)
+    assert page.evaluate("document.documentElement.lang").startswith("zh")
+    assert "入门" in page.locator("h1").first.inner_text()
+    page.click("a.language-switch-link")
+    page.wait_for_url("**/notebooks/00_getting_started.html", timeout=20000)
+    assert "/zh/" not in page.url and page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_the_chinese_site_search_finds_a_chinese_chapter(browser_page):
+    base, page, _ = browser_page
+    page.goto(base + "zh/search.html?q=可复现性", wait_until="load")
+    page.wait_for_selector("#search-results ul.search li", timeout=30000)
+    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    assert any("zh/zh/notebooks/00_getting_started.html" in h for h in hrefs), hrefs[:10]

@@ -134,3 +134,90 @@ def _acc(labels, logits):
 ])
 def test_choose_model_rejects(wrong, hint):
     assert_rejects(checks.choose_model, wrong, hint)
+
+
+# --- Exercise 5: stream_reply ------------------------------------------------------------------
+
+def _data_lines(text):
+    """The payloads of the 'data: ' lines (the usual, sloppy parse: a space is assumed)."""
+    return [line[6:] for line in text.splitlines() if line.startswith("data: ")]
+
+
+def _no_done(text):  # parses [DONE] as JSON
+    content, finish = [], None
+    for data in _data_lines(text):
+        choice = json.loads(data)["choices"][0]
+        content.append(choice["delta"].get("content") or "")
+        finish = choice["finish_reason"] or finish
+    return "".join(content), finish
+
+
+def _reply_parser(join=lambda pieces: "".join(pieces), piece=lambda p: p, last_finish=False, skip_empty=True,
+                  none_as_text=False, check_error=True, check_done=True, strip_prefix="smart", strict_choices=False):
+    def parse(text):
+        content, finish, done = [], None, False
+        for line in text.splitlines():
+            if not line.startswith("data:"):
+                continue
+            data = line[strip_prefix:] if strip_prefix != "smart" else line[5:].lstrip(" ")
+            if data.strip() == "[DONE]":
+                done = True
+                break
+            chunk = json.loads(data)
+            if check_error and "error" in chunk:
+                raise ValueError("error")
+            choices = ([chunk["choices"][0]] if not skip_empty else chunk["choices"] if strict_choices
+                       else chunk.get("choices") or [])
+            for choice in choices:
+                value = choice["delta"].get("content")
+                if value is not None or none_as_text:
+                    content.append(piece(str(value) if none_as_text else value))
+                if last_finish:
+                    finish = choice["finish_reason"]
+                elif choice["finish_reason"] is not None:
+                    finish = choice["finish_reason"]
+            if last_finish and not chunk.get("choices"):
+                finish = None
+        if check_done and not done:
+            raise ValueError("cut")
+        return join(content), finish
+    return parse
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_no_done, "[DONE] is not JSON"),
+    (_reply_parser(skip_empty=False), "choices\": []"),
+    (_reply_parser(none_as_text=True), "contains 'None'"),
+    (_reply_parser(join=" ".join, piece=str.strip), "join the pieces with ''"),
+    (_reply_parser(piece=str.strip), "do not strip"),
+    (_reply_parser(last_finish=True), "last *non-null* finish_reason"),
+    (_reply_parser(check_error=False, check_done=False), "error event {\"error\": ...} means the model failed"),
+    (_reply_parser(check_done=False), "connection was cut"),
+    (_reply_parser(check_error=False, strict_choices=True), "must raise ValueError"),
+    (_reply_parser(strip_prefix=6), "one space is optional"),
+    (lambda text: "".join(_reply_parser()(text)), "tuple (content, finish_reason)"),
+])
+def test_stream_reply_rejects(wrong, hint):
+    assert_rejects(checks.stream_reply, wrong, hint)
+
+
+def test_stream_reply_accepts_the_library_parser():
+    """A solution built on chat_server.sse_events (the event-level parse) is accepted too."""
+    from course_lib import chat_server
+
+    def via_events(text):
+        content, finish = "", None
+        events = chat_server.sse_events(text)
+        if "[DONE]" not in events:
+            raise ValueError("cut")
+        for event in events[:events.index("[DONE]")]:
+            chunk = json.loads(event)
+            if "error" in chunk:
+                raise ValueError(chunk["error"]["message"])
+            for choice in chunk["choices"]:
+                content += choice["delta"].get("content") or ""
+                finish = choice["finish_reason"] or finish
+        return content, finish
+
+    assert checks.stream_reply.evaluate(via_events).passed
+    assert checks.stream_reply.evaluate(SOLUTIONS["stream_reply"]).passed

@@ -242,3 +242,29 @@ def test_plot_bad_input():
         deployment.plot_runs({}, "acc")
     with pytest.raises(ValueError, match="has no 'acc'"):
         deployment.plot_runs({"a": {"loss": [1.0]}}, "acc")
+
+
+def test_plot_batching_draws_one_bar_per_request():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    schedules = {"static": [(0, 0, 5), (1, 0, 2), (0, 5, 7), (1, 5, 9)],
+                 "continuous": [(0, 0, 5), (1, 0, 2), (1, 2, 4), (0, 5, 9)]}
+    fig = deployment.plot_batching(schedules, 2, show=False)
+    assert len(fig.axes) == 2 and [len(ax.collections) for ax in fig.axes] == [4, 4]
+    assert fig.axes[0].get_title() == "static: 9 steps, slots busy 72%"  # 13 busy of 18 slot-steps
+    assert fig.axes[1].get_title() == "continuous: 9 steps, slots busy 72%"
+
+
+@pytest.mark.parametrize("schedules, slots, match", [
+    ({}, 2, "non-empty dict"),
+    ({"a": []}, 2, "non-empty list"),
+    ({"a": [(0, 0)]}, 2, "ints"),
+    ({"a": [(0, 0, 1.5)]}, 2, "ints"),
+    ({"a": [(2, 0, 1)]}, 2, "0 <= slot < 2"),
+    ({"a": [(0, 3, 3)]}, 2, "start < end"),
+    ({"a": [(0, 0, 4), (0, 3, 5)]}, 2, "two requests hold slot 0"),
+])
+def test_plot_batching_bad_input(schedules, slots, match):
+    with pytest.raises(ValueError, match=match):
+        deployment.plot_batching(schedules, slots, show=False)

@@ -34,10 +34,11 @@ from hypothesis import strategies as st
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-MODULES = ["applications", "attention", "conv", "data", "deployment", "distribute", "environment",
-           "fault_tolerance", "generators", "gradients", "language", "messages", "multiworker",
-           "multiworker_worker", "nbtools", "neural", "optim", "pathway", "plots", "responsible", "rl",
-           "sequences", "sizing", "transfer", "transformer"]
+MODULES = ["applications", "attention", "chat_server", "conv", "data", "deployment", "distribute",
+           "environment", "fault_tolerance", "generators", "gradients", "i18n", "language", "messages",
+           "multiworker", "multiworker_worker",
+           "nbtools", "neural", "optim", "pathway", "plots", "responsible", "rl", "sequences", "sizing",
+           "transfer", "transformer"]
 TIME_BOUND_S = 60.0  # per call, on a busy 2-core machine; a hang is caught by SIGALRM
 EXAMPLES = 8  # hypothesis examples per function (each replaces one argument)
 
@@ -46,6 +47,7 @@ NOT_CALLED = {
     "data.load_sample_photos": "no arguments",
     "deployment.library_versions": "no arguments",
     "deployment.PredictionServer": "socket-level tests in test_server_hardening.py",
+    "chat_server.ChatRequestError": "an exception class",
     "distribute.simulate_cpu_replicas": "configures TensorFlow for the whole process; test_distribute.py",
     "distribute.get_strategy": "configures TensorFlow for the whole process; test_distribute.py",
     "environment.in_colab": "no arguments",
@@ -102,11 +104,35 @@ NOT_CALLED = {
     "plots.plot_history": "needs a Keras History or a dict; test_plots.py",
     "language.generate_sentence": "needs a numpy Generator; test_language.py",
     "rl.random_agent": "needs a numpy Generator; test_rl.py",
+    "environment.find_cjk_font": "no arguments",
+    "environment.use_cjk_font": "changes matplotlib's fonts for the process (apt-get with install=True); test_environment_zh.py",
+    "i18n.Block": "a result record",
+    "i18n.NotebookStatus": "a result record",
+    "i18n.TranslationError": "an exception class",
+    "i18n.translated_notebooks": "no arguments",
+    "i18n.write_notebooks": "writes the repository's zh/ notebooks; test_i18n.py (in a sandbox)",
+    "i18n.update_readme": "rewrites README.zh.md; test_i18n.py",
 }
 
 
 def _sq(x):
     return float(np.sum(np.square(x)))
+
+
+_NB00 = Path(__file__).resolve().parents[1] / "notebooks" / "00_getting_started.ipynb"
+_ZH_MD = Path(__file__).resolve().parents[1] / "i18n" / "zh" / "notebooks" / "00_getting_started.md"
+
+
+def _nb00():
+    import nbformat
+
+    return nbformat.read(_NB00, as_version=4)
+
+
+def _skeleton_file(tmp):
+    out = tmp / "skeleton.md"
+    out.write_text(_ZH_MD.read_text(encoding="utf-8"), encoding="utf-8")
+    return out
 
 
 def _rng():
@@ -179,7 +205,11 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "data.verify_datasets": ((), {}),
         "data.parse_table": (("a\tb\n1\tx\n",), {}),
         "data.load_generated": (("number_words",), {}),
+        # chat_server (constructing a server opens no socket; test_chat_server.py serves over sockets)
+        "chat_server.ChatServer": ((_chat_generate, "m"), dict(max_tokens_limit=8, api_key="k", count_tokens=len)),
+        "chat_server.sse_events": (("data: x\n\ndata: [DONE]\n\n",), {}),
         # deployment
+        "deployment.plot_batching": (({"a": [(0, 0, 3), (1, 0, 2), (1, 2, 4)]}, 2), dict(show=False)),
         "deployment.file_sha256": ((tmp / "f.bin",), dict(chunk_size=4)),
         "deployment.array_fingerprint": ((np.arange(3),), {}),
         "deployment.write_run_record": ((tmp / "r.json",), dict(name="r", hyperparameters={"lr": 0.1},
@@ -198,6 +228,25 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "environment.environment_report": ((), dict(strategy=None)),
         "environment.replicas_from_environment": ((1,), {}),
         "environment.keras_needs_upgrade": (("3.10.0",), dict(minimum="3.14")),
+        "environment.language_from_environment": (("en",), {}),
+        # i18n (the Chinese edition)
+        "i18n.cell_hash": (("# 00 · Getting started",), {}),
+        "i18n.needs_block": (({"cell_type": "code", "source": "x = 1  # one"},), {}),
+        "i18n.parse_translation": (("<!-- cell c000 en 0123456789ab -->\n# 标题\n",), {}),
+        "i18n.read_translation": ((_ZH_MD,), {}),
+        "i18n.translation_path": ((_NB00,), {}),
+        "i18n.zh_path": ((_NB00,), {}),
+        "i18n.english_path": ((_ZH_MD,), {}),
+        "i18n.code_matches": (("x = 1  # one\n", "x = 1  # 一\n"), {}),
+        "i18n.add_language_to_setup": (("s = course_lib.setup_notebook(seed=42)",), dict(lang="zh")),
+        "i18n.rewrite_links": (("[a](../README.md)", "notebooks"), dict(translated=["notebooks/00_getting_started.ipynb"])),
+        "i18n.verify": ((_nb00(), [], "00"), {}),
+        "i18n.status": (([_NB00],), {}),
+        "i18n.format_status": (([],), dict(untranslated=["notebooks/01_x.ipynb"])),
+        "i18n.build_notebook": ((_NB00,), dict(translation=_ZH_MD)),
+        "i18n.render_notebook": ((_NB00,), {}),
+        "i18n.skeleton": ((_NB00,), dict(out=_skeleton_file(tmp), update=True)),
+        "i18n.readme_syllabus": (("| 00 | [入门](notebooks/00_getting_started.ipynb) |",), dict(translated=[])),
         # generators
         "generators.english_number": ((42,), {}),
         "generators.chinese_number": ((42,), {}),
@@ -300,6 +349,10 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "transformer.plot_step_times": (([2, 4], {"p": {"s": [1.0, 2.0]}}), dict(show=False)),
         "transformer.plot_alignment": ((np.full((2, 3), 1 / 3), ["a", "b", "c"], ["x", "y"]), dict(show=False)),
     }
+
+
+def _chat_generate(messages, *, max_tokens, temperature, seed):
+    return ["ok"]
 
 
 def public_api() -> dict[str, object]:
