@@ -462,6 +462,7 @@ def _balanced(value: str) -> bool:
 #: (``conv1d(array of shape (12, 3) (float64), ...)``) and lists, so they are translated wherever they
 #: are found (in any text, before and after other templates matched), not as whole messages.
 _ARRAY, _ITEMS = "array of shape {0} ({1})", "a {0} of {1} items ({2})"
+_ANGLED = re.compile(r"<([^<>]+)>")
 _INLINE = {_ARRAY: re.compile(r"array of shape (\([0-9, ]*\)) \(([A-Za-z0-9_<>]+)\)"),
            _ITEMS: re.compile(r"\ba (list|tuple) of (\d+) items \(")}
 
@@ -485,6 +486,11 @@ def _inline(text: str, templates: dict[str, _Template]) -> tuple[tuple[int, int]
             inner = text[m.end():end - 1]
             text = text[:m.start()] + items.msgstr.format(m.group(1), m.group(2), inner) + text[end:]
             letters, chars = letters + items.letters, chars + items.chars
+    for m in reversed(list(_ANGLED.finditer(text))):   # a case shown by its description: f(<a plain stream>)
+        t = templates.get(_escape(m.group(1)))
+        if t is not None and len(t.parts) == 1:
+            text = text[:m.start(1)] + t.msgstr.replace("{{", "{").replace("}}", "}") + text[m.end(1):]
+            letters, chars = letters + t.letters, chars + t.chars
     return (letters, chars), text
 
 

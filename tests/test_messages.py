@@ -268,6 +268,11 @@ def test_lists_of_arrays_inside_calls():
         "符号反了：残差是 r = x̂ − x（预测减目标）")
 
 
+def test_cases_shown_by_their_description():
+    assert messages.translate("f(<passed>, <no such description>): expected shape (2,), got shape (3,)", "zh") == \
+        "f(<通过>, <no such description>)：应为形状 (2,)，实际得到形状 (3,)"
+
+
 def test_describe_texts_inside_calls_and_nested_placeholders():
     text = ("f(array of shape (2, 3) (float32), 4): expected shape (2, 3), got shape (3, 2)")
     assert messages.translate(text, "zh") == "f(形状为 (2, 3) 的 float32 数组, 4)：应为形状 (2, 3)，实际得到形状 (3, 2)"
