@@ -8,7 +8,8 @@ reused or would clutter the cells:
 - :func:`measure_attention_cost` -- time and size of the n×n weight matrix against sequence length;
 - :func:`loglog_slope` -- the exponent p of a power law y ∝ xᵖ, fitted on log–log axes;
 - :func:`plot_attention` -- attention weights as heatmaps with token labels, one panel per matrix;
-- :func:`plot_curves` -- curves in side-by-side panels, optionally on log axes with fitted slopes.
+- :func:`plot_curves` -- curves in side-by-side panels, optionally on log axes with fitted slopes;
+- :func:`plot_kernel_regression` -- a 1-D regression fit beside its attention-weight matrices.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from course_lib.plots import finish_figure
 
 __all__ = [
     "scaled_dot_product_attention", "AttentionCost", "measure_attention_cost", "loglog_slope",
-    "plot_attention", "plot_curves",
+    "plot_attention", "plot_curves", "plot_kernel_regression",
 ]
 
 _RANK_TEXT = "rank 3 (batch, time, depth) or 4 (batch, heads, time, depth)"
@@ -402,3 +403,95 @@ def plot_curves(
     if title:
         fig.suptitle(title)
     return finish_figure(fig, show)
+
+
+def plot_kernel_regression(
+    x_data: Any,
+    y_data: Any,
+    x: Any,
+    fits: Mapping[str, Any],
+    weights: Mapping[str, Any] | None = None,
+    *,
+    truth: Any = None,
+    title: str | None = None,
+    show: bool = True,
+) -> Any:
+    """A 1-D regression (Nadaraya–Watson kernel regression, chapter 07) and its attention weights.
+
+    The first panel shows the data points, the true function (dashed, if given) and each fitted
+    curve; then one heatmap per entry of ``weights``: row i holds the weights query ``x[i]`` puts on
+    the keys (the data points, in the order given), all panels on one colour scale from 0.
+
+    Args:
+        x_data, y_data: the observed points (keys and values), 1-D arrays of the same length.
+        x: the query positions where the curves are evaluated (1-D).
+        fits: ``{label: values at x}``.
+        weights: ``{title: matrix of shape (len(x), len(x_data))}`` of non-negative weights.
+        truth: the true function's values at ``x``.
+        title: a title over all panels.
+        show: show the figure and return None; with False, return the figure.
+
+    Raises:
+        ValueError: for arrays that are not 1-D, lengths that do not match, no fits, or weights of
+            the wrong shape, negative or not finite.
+    """
+    check_arguments(plot_kernel_regression, locals(), x_data="array", y_data="array", x="array",
+                    truth="array", fits="own", weights="own")
+    import matplotlib.pyplot as plt
+
+    arrays = {}
+    for name, value in (("x_data", x_data), ("y_data", y_data), ("x", x)):
+        a = np.asarray(value, dtype=float)
+        if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
+            raise ValueError(f"expected {name} to be a non-empty 1-D array of finite numbers, got shape {a.shape}")
+        arrays[name] = a
+    if arrays["y_data"].shape != arrays["x_data"].shape:
+        raise ValueError(f"expected y_data of the same length as x_data ({arrays['x_data'].size}), "
+                         f"got {arrays['y_data'].size}")
+    n_q, n_k = arrays["x"].size, arrays["x_data"].size
+    if not isinstance(fits, Mapping) or not fits:
+        raise ValueError("expected fits to be a non-empty mapping {label: values at x}")
+    curves = {}
+    for label, values in fits.items():
+        ys = np.asarray(values, dtype=float)
+        if ys.shape != (n_q,):
+            raise ValueError(f"fits[{label!r}]: expected {n_q} values (one per x), got shape {ys.shape}")
+        curves[str(label)] = ys
+    if truth is not None:
+        truth = np.asarray(truth, dtype=float)
+        if truth.shape != (n_q,):
+            raise ValueError(f"expected truth to hold {n_q} values (one per x), got shape {truth.shape}")
+    if weights is not None and not isinstance(weights, Mapping):
+        raise ValueError(f"expected weights to be a mapping {{title: matrix}}, got {type(weights).__name__}")
+    matrices = {}
+    for label, values in (weights or {}).items():
+        w = np.asarray(values, dtype=float)
+        if w.shape != (n_q, n_k):
+            raise ValueError(f"weights[{label!r}]: expected shape ({n_q}, {n_k}) (queries, keys), got {w.shape}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"weights[{label!r}]: expected finite, non-negative weights")
+        matrices[str(label)] = w
+    n = 1 + len(matrices)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.6), squeeze=False)
+    ax = axes[0][0]
+    ax.scatter(arrays["x_data"], arrays["y_data"], s=12, color="gray", alpha=0.7, label="data")
+    if truth is not None:
+        ax.plot(arrays["x"], truth, linestyle="--", color="black", label="true function")
+    for label, ys in curves.items():
+        ax.plot(arrays["x"], ys, label=label)
+    ax.set_xlabel("x (query)")
+    ax.set_ylabel("y")
+    ax.legend(fontsize=8)
+    if matrices:
+        vmax = max(float(w.max()) for w in matrices.values()) or 1.0
+        extent = (0.5, n_k + 0.5, arrays["x"][-1], arrays["x"][0])
+        for ax, (label, w) in zip(axes[0][1:], matrices.items()):
+            im = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=vmax, aspect="auto", extent=extent)
+            ax.grid(False)
+            ax.set_xlabel("key (data point, in order)")
+            ax.set_ylabel("query x")
+            ax.set_title(label, fontsize=10)
+        fig.colorbar(im, ax=list(axes[0][1:]), fraction=0.04, pad=0.02, label="weight")
+    if title:
+        fig.suptitle(title)
+    return finish_figure(fig, show, tight=False)

@@ -213,3 +213,88 @@ def decoder_mask(student: Any) -> str:
                 "True must mean *may attend* (the Keras convention), not *masked out*"),
     ]
     return compare_with_reference(student, _decoder_mask, cases, mistakes, name="decoder_mask")
+
+
+# --- Exercise 5 ------------------------------------------------------------------------------
+
+def _log_softmax(logits: Any) -> np.ndarray:
+    z = np.asarray(logits, dtype=float)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _naive_log_softmax(logits: Any) -> np.ndarray:
+    """log(exp(z) / sum exp(z)) without subtracting the maximum: inf/nan for large logits (a typical mistake)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(np.asarray(logits, dtype=float))
+        return np.log(e / e.sum(axis=-1, keepdims=True))
+
+
+def _per_token(labels: Any, logits: Any, target: Callable[[np.ndarray, int], np.ndarray],
+               log_p: Callable[[Any], np.ndarray] = _log_softmax) -> np.ndarray:
+    labels = np.asarray(labels)
+    k = np.shape(logits)[-1]
+    return -(target(np.eye(k)[labels], k) * log_p(logits)).sum(axis=-1)
+
+
+def _masked_mean(per_token: np.ndarray, labels: Any, pad_id: int) -> np.ndarray:
+    real = np.asarray(labels) != pad_id
+    with np.errstate(invalid="ignore"):  # a mistake's nan stays nan
+        return (per_token * real).sum(axis=1) / real.sum(axis=1)
+
+
+def _smoothed_sequence_loss(labels: Any, logits: Any, epsilon: float, pad_id: int = 0) -> np.ndarray:
+    per_token = _per_token(labels, logits, lambda onehot, k: (1 - epsilon) * onehot + epsilon / k)
+    return _masked_mean(per_token, labels, pad_id)
+
+
+def _sequences(seed: int, batch: int, length: int, k: int, pad_id: int, pad_from: tuple[int, ...],
+               scale: float = 2.0, pre: bool = False) -> Case:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, size=(batch, length))
+    labels[labels == pad_id] = (pad_id + 1) % k
+    for row, start in enumerate(pad_from):
+        if pre:
+            labels[row, :length - start] = pad_id
+        else:
+            labels[row, start:] = pad_id
+    return labels.astype("int32"), (scale * rng.normal(size=(batch, length, k))).astype("float32")
+
+
+@EXERCISES.exercise(5, "label smoothing on padded sequences")
+def smoothed_sequence_loss(student: Any) -> str:
+    """``smoothed_sequence_loss(labels, logits, epsilon, pad_id=0)`` -> (batch,) mean smoothed CE over real tokens."""
+    cases = [
+        Case(_sequences(1, 2, 5, 6, 0, (3, 5)) + (0.1,)),
+        Case(_sequences(2, 3, 4, 7, 0, (4, 1, 2)) + (0.3,)),
+        Case(_sequences(3, 2, 6, 5, 0, (6, 2)) + (0.0,)),                           # ε = 0: plain cross-entropy
+        Case(_sequences(4, 2, 5, 12, 9, (2, 5)) + (0.2,), {"pad_id": 9}),
+        Case(_sequences(5, 2, 4, 8, 0, (4, 3), scale=400.0) + (0.1,)),              # large logits
+        Case(_sequences(6, 2, 5, 6, 0, (3, 4), pre=True) + (0.1,)),                 # pre-padded
+        Case(_sequences(7, 1, 1, 3, 0, (1,)) + (0.5,)),
+    ]
+    smooth = lambda e: (lambda onehot, k: (1 - e) * onehot + e / k)  # noqa: E731
+    mistakes = [
+        Mistake(lambda y, z, e, pad_id=0: _per_token(y, z, smooth(e)).mean(axis=1),
+                "average over the *real* positions only (labels != pad_id): padded positions count neither "
+                "in the sum nor in the number you divide by"),
+        Mistake(lambda y, z, e, pad_id=0: (_per_token(y, z, smooth(e)) * (np.asarray(y) != pad_id)).sum(axis=1),
+                "you summed over the real positions; the loss of a sequence is their *mean* (divide by how many "
+                "real positions it has)"),
+        Mistake(lambda y, z, e, pad_id=0: _masked_mean(_per_token(y, z, smooth(e)), y, 0),
+                "use the pad_id argument instead of assuming the padding id is 0"),
+        Mistake(lambda y, z, e, pad_id=0: _masked_mean(
+                    _per_token(y, z, lambda o, k: (1 - e) * o + e / (k - 1) * (1 - o)), y, pad_id),
+                "ε is spread over *all* K classes, the true one included: the target is (1 − ε)·onehot + ε/K "
+                "(Szegedy et al. and keras.losses.CategoricalCrossentropy), not ε/(K − 1) on the others"),
+        Mistake(lambda y, z, e, pad_id=0: _masked_mean(_per_token(y, z, lambda o, k: o + e / k), y, pad_id),
+                "the smoothed target must sum to 1: the true class gets (1 − ε) + ε/K, so scale the one-hot "
+                "by (1 − ε)"),
+        Mistake(lambda y, z, e, pad_id=0: _masked_mean(_per_token(y, z, lambda o, k: (1 - e) * o), y, pad_id),
+                "the ε/K part is missing: every class, not only the true one, gets ε/K in the target"),
+        Mistake(lambda y, z, e, pad_id=0: _masked_mean(_per_token(y, z, smooth(e), _naive_log_softmax), y, pad_id),
+                "large logits overflow exp(): subtract each row's maximum logit before exponentiating "
+                "(log-softmax = z − max − log Σ exp(z − max))"),
+    ]
+    return compare_with_reference(student, _smoothed_sequence_loss, cases, mistakes,
+                                  name="smoothed_sequence_loss", rtol=1e-4, atol=1e-5)

@@ -182,3 +182,33 @@ def test_plot_curves_rejects_bad_input():
         attn.plot_curves([1, 2], {"a": {"y": [0, 1]}}, xlabel="n", log_y=True, show=False)
     with pytest.raises(ValueError, match="positive x values"):
         attn.plot_curves([0, 2], {"a": {"y": [1, 1]}}, xlabel="n", log_x=True, show=False)
+
+
+def test_plot_kernel_regression_panels():
+    x_data, y_data, x = np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 2.0]), np.linspace(0, 2, 5)
+    w = np.full((5, 3), 1 / 3)
+    fig = attn.plot_kernel_regression(x_data, y_data, x, {"mean": np.full(5, 2.0)}, {"uniform": w, "again": w},
+                                      truth=x, title="t", show=False)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 3 and [ax.get_title() for ax in panels[1:]] == ["uniform", "again"]
+    assert [t.get_text() for t in panels[0].get_legend().get_texts()] == ["data", "true function", "mean"]
+    fig = attn.plot_kernel_regression(x_data, y_data, x, {"mean": np.full(5, 2.0)}, show=False)
+    assert len(fig.axes) == 1
+
+
+def test_plot_kernel_regression_rejects_bad_input():
+    x_data, y_data, x = [0.0, 1.0], [1.0, 2.0], [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="y_data"):
+        attn.plot_kernel_regression(x_data, [1.0], x, {"f": [1, 2, 3]}, show=False)
+    with pytest.raises(ValueError, match="fits"):
+        attn.plot_kernel_regression(x_data, y_data, x, {}, show=False)
+    with pytest.raises(ValueError, match=r"fits\['f'\]: expected 3 values"):
+        attn.plot_kernel_regression(x_data, y_data, x, {"f": [1, 2]}, show=False)
+    with pytest.raises(ValueError, match=r"expected shape \(3, 2\)"):
+        attn.plot_kernel_regression(x_data, y_data, x, {"f": [1, 2, 3]}, {"w": np.ones((2, 3))}, show=False)
+    with pytest.raises(ValueError, match="non-negative"):
+        attn.plot_kernel_regression(x_data, y_data, x, {"f": [1, 2, 3]}, {"w": -np.ones((3, 2))}, show=False)
+    with pytest.raises(ValueError, match="truth"):
+        attn.plot_kernel_regression(x_data, y_data, x, {"f": [1, 2, 3]}, truth=[1.0], show=False)
+    with pytest.raises(ValueError, match="x_data"):
+        attn.plot_kernel_regression(np.ones((2, 2)), y_data, x, {"f": [1, 2, 3]}, show=False)

@@ -8,7 +8,7 @@ from course_lib import checks_08 as checks
 
 SOLUTIONS = load_tagged("08_transformer")
 STUBS = load_tagged("08_transformer", tag="exercise", folder="notebooks")
-NAMES = ["position_shift", "shift_right", "add_and_norm", "decoder_mask"]
+NAMES = ["position_shift", "shift_right", "add_and_norm", "decoder_mask", "smoothed_sequence_loss"]
 
 
 def test_every_exercise_has_a_stub_and_a_solution():
@@ -109,6 +109,65 @@ def _keys(t, pad):
 )
 def test_decoder_mask_rejects(wrong, hint):
     _rejects(checks.decoder_mask, wrong, hint)
+
+
+# --- Exercise 5 ------------------------------------------------------------------------------
+
+def _log_p(z):
+    z = np.asarray(z, dtype=float)
+    z = z - z.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def _smoothed(y, z, target, log_p=_log_p):
+    k = np.shape(z)[-1]
+    return -(target(np.eye(k)[np.asarray(y)], k) * log_p(z)).sum(-1)
+
+
+def _mean_real(per_token, y, pad):
+    real = np.asarray(y) != pad
+    with np.errstate(invalid="ignore"):
+        return (per_token * real).sum(1) / real.sum(1)
+
+
+def _naive_log_p(z):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(np.asarray(z, dtype=float))
+        return np.log(e / e.sum(-1, keepdims=True))
+
+
+def _right(e):
+    return lambda o, k: (1 - e) * o + e / k
+
+
+def test_smoothed_sequence_loss_accepts_keras():
+    import keras
+
+    def with_keras(labels, logits, epsilon, pad_id=0):
+        k = np.shape(logits)[-1]
+        ce = keras.losses.categorical_crossentropy(np.eye(k)[labels], logits, from_logits=True,
+                                                   label_smoothing=epsilon)
+        return _mean_real(np.asarray(ce), labels, pad_id)
+
+    assert checks.smoothed_sequence_loss.evaluate(with_keras).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda y, z, e, pad_id=0: _smoothed(y, z, _right(e)).mean(1), "*real* positions only"),
+        (lambda y, z, e, pad_id=0: (_smoothed(y, z, _right(e)) * (np.asarray(y) != pad_id)).sum(1), "*mean*"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, _right(e)), y, 0), "pad_id argument"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, lambda o, k: (1 - e) * o + e / (k - 1) * (1 - o)), y,
+                                              pad_id), "not ε/(K − 1)"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, lambda o, k: o + e / k), y, pad_id), "sum to 1"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, lambda o, k: (1 - e) * o), y, pad_id), "ε/K part"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, _right(e), _naive_log_p), y, pad_id), "overflow"),
+        (lambda y, z, e, pad_id=0: _mean_real(_smoothed(y, z, _right(e)), y, pad_id).mean(), "shape"),
+    ],
+)
+def test_smoothed_sequence_loss_rejects(wrong, hint):
+    _rejects(checks.smoothed_sequence_loss, wrong, hint)
 
 
 def test_checkers_leave_the_global_random_state_alone():

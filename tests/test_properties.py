@@ -189,6 +189,9 @@ def _valid(tmp: Path) -> dict[str, tuple[tuple, dict]]:
         "attention.loglog_slope": (([1.0, 2.0, 4.0], [1.0, 4.0, 16.0]), {}),
         "attention.plot_attention": ((_W,), dict(query_labels=list("abc"), key_labels=list("xyz"), show=False)),
         "attention.plot_curves": (([1, 2, 3], {"y": {"s": [1, 2, 3]}}), dict(xlabel="n", show=False)),
+        "attention.plot_kernel_regression": (([0.0, 1.0], [1.0, 2.0], [0.0, 0.5, 1.0], {"fit": [1.0, 1.5, 2.0]}),
+                                             dict(weights={"w": np.full((3, 2), 0.5)}, truth=[1.0, 1.5, 2.0],
+                                                  title="t", show=False)),
         # conv
         "conv.conv_output_size": ((28, 3), dict(padding="valid", stride=1, dilation=1)),
         "conv.plot_filtered": ((_IMG, {"edge": _IMG}), dict(title="t", ncols=2, size=1.0, show=False)),
