@@ -571,6 +571,7 @@ def update_readme(path: Path | None = None) -> bool:
 
 
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK_EDGE = re.compile(_CJK.pattern[:-1] + "\u2014\u2026\u201c\u201d\u2018\u2019]")  # with —— … “ ” ‘ ’
 _BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||>|```|~~~|\$\$|<!--)")
 
 
@@ -591,8 +592,9 @@ def _join_cjk_lines(markdown: str) -> str:
         stripped = line.strip()
         if out and not fence and not math and stripped and not _BLOCK_START.match(line):
             prev = out[-1]
+            end, start = prev[-1:], stripped[0]
             if (prev.strip() and not prev.endswith(("  ", "\\")) and not prev.lstrip().startswith(("|", "#", "```", "~~~", "$$"))
-                    and _CJK.match(prev[-1]) and _CJK.match(stripped[0])):
+                    and _CJK_EDGE.match(end) and _CJK_EDGE.match(start) and (_CJK.match(end) or _CJK.match(start))):
                 out[-1] = prev + stripped
                 continue
         if stripped.startswith(("```", "~~~")):

@@ -435,6 +435,8 @@ def test_retarget_keeps_the_chinese_edition_current(tmp_path, monkeypatch):
     ("第一行\n第二行", "第一行第二行"),                       # a newline between 汉字 would render as a space
     ("三行一\n三行二\n三行三", "三行一三行二三行三"),
     ("中文结尾，\n下一行", "中文结尾，下一行"),                   # full-width punctuation counts as CJK
+    ("网页——\n和一个", "网页——和一个"),                         # so do —— … and curly quotes next to 汉字
+    ("word—\nnext", "word—\nnext"),
     ("- 列表一很长\n  接着写", "- 列表一很长接着写"),               # a list item's continuation line
     ("English line\nnext", "English line\nnext"),               # only between two CJK characters
     ("中文 `code`\n继续", "中文 `code`\n继续"),
