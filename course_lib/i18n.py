@@ -429,7 +429,8 @@ def build_notebook(path: Path, translation: Path | None = None) -> Any:
 
     Same cells, ids, metadata, tags and outputs (copied verbatim); markdown and commented code cells
     replaced by their translations; ``setup_notebook(..., lang="zh")``; the Colab badge and relative
-    links rewritten for ``zh/<folder>/``; ``metadata.course.language = "zh"``.
+    links rewritten for ``zh/<folder>/``; soft-wrapped Chinese lines joined (a newline between two 汉字
+    would render as a space); ``metadata.course.language = "zh"``.
 
     Raises:
         TranslationError: naming the cells, when anything is stale, missing, orphan or mismatched.
@@ -450,7 +451,7 @@ def build_notebook(path: Path, translation: Path | None = None) -> Any:
         if cell.id in by_id:
             cell.source = by_id[cell.id]
         if cell.cell_type == "markdown":
-            cell.source = rewrite_links(cell.source, path.parent.name, done)
+            cell.source = _join_cjk_lines(rewrite_links(cell.source, path.parent.name, done))
         elif cell.cell_type == "code":
             cell.source = add_language_to_setup(cell.source, LANGUAGE)
     out.metadata["course"] = {"language": LANGUAGE, "translated_from": f"{path.parent.name}/{path.name}"}
@@ -567,3 +568,38 @@ def update_readme(path: Path | None = None) -> bool:
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
+
+
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CJK_EDGE = re.compile(_CJK.pattern[:-1] + "\u2014\u2026\u201c\u201d\u2018\u2019]")  # with —— … “ ” ‘ ’
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||>|```|~~~|\$\$|<!--)")
+
+
+def _join_cjk_lines(markdown: str) -> str:
+    """Join the soft-wrapped lines of Chinese paragraphs: a newline between two Chinese characters.
+
+    Markdown renders a single newline inside a paragraph as a space, which is right between English
+    words and wrong between 汉字 (Jupyter and the book would show 第一 二 for 第一\\n二). A line is joined
+    to the next when the first ends and the next starts (after its indentation) with a CJK character or
+    full-width punctuation, neither is blank, the next does not start a block (list item, heading,
+    table row, quote, fence, $$, comment), the first does not end in a hard break, and neither is inside
+    a fenced code or $$ math block. Everything else is left as written.
+    """
+    lines = markdown.split("\n")
+    out: list[str] = []
+    fence = math = False
+    for line in lines:
+        stripped = line.strip()
+        if out and not fence and not math and stripped and not _BLOCK_START.match(line):
+            prev = out[-1]
+            end, start = prev[-1:], stripped[0]
+            if (prev.strip() and not prev.endswith(("  ", "\\")) and not prev.lstrip().startswith(("|", "#", "```", "~~~", "$$"))
+                    and _CJK_EDGE.match(end) and _CJK_EDGE.match(start) and (_CJK.match(end) or _CJK.match(start))):
+                out[-1] = prev + stripped
+                continue
+        if stripped.startswith(("```", "~~~")):
+            fence = not fence
+        elif not fence and stripped.startswith("$$") and not (len(stripped) > 2 and stripped.endswith("$$")):
+            math = not math
+        out.append(line)
+    return "\n".join(out)

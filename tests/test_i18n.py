@@ -429,3 +429,36 @@ def test_retarget_keeps_the_chinese_edition_current(tmp_path, monkeypatch):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert old not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("第一行\n第二行", "第一行第二行"),                       # a newline between 汉字 would render as a space
+    ("三行一\n三行二\n三行三", "三行一三行二三行三"),
+    ("中文结尾，\n下一行", "中文结尾，下一行"),                   # full-width punctuation counts as CJK
+    ("网页——\n和一个", "网页——和一个"),                         # so do —— … and curly quotes next to 汉字
+    ("word—\nnext", "word—\nnext"),
+    ("- 列表一很长\n  接着写", "- 列表一很长接着写"),               # a list item's continuation line
+    ("English line\nnext", "English line\nnext"),               # only between two CJK characters
+    ("中文 `code`\n继续", "中文 `code`\n继续"),
+    ("- 列表一\n- 列表二", "- 列表一\n- 列表二"),                 # a new block is never joined
+    ("| 表 | 格 |\n|---|---|\n| 中 | 文 |", "| 表 | 格 |\n|---|---|\n| 中 | 文 |"),
+    ("```\n注释一\n注释二\n```", "```\n注释一\n注释二\n```"),
+    ("$$\n中\n文\n$$", "$$\n中\n文\n$$"),
+    ("段落一\n\n段落二", "段落一\n\n段落二"),
+    ("## 标题\n正文", "## 标题\n正文"),
+    ("硬换行  \n下一行", "硬换行  \n下一行"),
+])
+def test_soft_wrapped_chinese_lines_are_joined(text, expected):
+    assert i18n._join_cjk_lines(text) == expected
+
+
+def test_built_chinese_notebooks_have_no_newline_between_two_hanzi():
+    import re
+
+    for path in i18n.translated_notebooks()[:4]:
+        for cell in i18n.build_notebook(path).cells:
+            if cell.cell_type == "markdown" and "```" not in cell.source and "$$" not in cell.source:
+                lines = cell.source.split("\n")
+                for a, b in zip(lines, lines[1:]):
+                    if a.strip() and b.strip() and not re.match(r"\s*([-*+]\s|\d+[.)]\s|#|\||>|<!--)", b):
+                        assert not (i18n._CJK.match(a[-1]) and i18n._CJK.match(b.strip()[0])), (path, a, b)
