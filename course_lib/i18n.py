@@ -37,7 +37,7 @@ from course_lib._validate import check_arguments
 
 __all__ = [
     "Block", "TranslationError", "NotebookStatus", "cell_hash", "needs_block", "parse_translation",
-    "read_translation", "translation_path", "zh_path", "english_path", "translated_notebooks",
+    "read_translation", "checker_lines_translated", "translation_path", "zh_path", "english_path", "translated_notebooks",
     "code_matches", "add_language_to_setup", "rewrite_links", "verify", "status", "format_status",
     "build_notebook", "render_notebook", "write_notebooks", "skeleton", "readme_syllabus", "update_readme",
 ]
@@ -427,7 +427,8 @@ def format_status(rows: Iterable[NotebookStatus], untranslated: Iterable[str] = 
 def build_notebook(path: Path, translation: Path | None = None) -> Any:
     """The Chinese notebook of the executed English notebook ``path`` (an nbformat object).
 
-    Same cells, ids, metadata, tags and outputs (copied verbatim); markdown and commented code cells
+    Same cells, ids, metadata, tags and outputs (copied, the checkers' status and summary lines in
+    Chinese: :func:`checker_lines_translated`); markdown and commented code cells
     replaced by their translations; ``setup_notebook(..., lang="zh")``; the Colab badge and relative
     links rewritten for ``zh/<folder>/``; soft-wrapped Chinese lines joined (a newline between two 汉字
     would render as a space); ``metadata.course.language = "zh"``.
@@ -454,6 +455,7 @@ def build_notebook(path: Path, translation: Path | None = None) -> Any:
             cell.source = _join_cjk_lines(rewrite_links(cell.source, path.parent.name, done))
         elif cell.cell_type == "code":
             cell.source = add_language_to_setup(cell.source, LANGUAGE)
+            cell.outputs = checker_lines_translated(cell.outputs)
     out.metadata["course"] = {"language": LANGUAGE, "translated_from": f"{path.parent.name}/{path.name}"}
     return out
 
@@ -603,3 +605,21 @@ def _join_cjk_lines(markdown: str) -> str:
             math = not math
         out.append(line)
     return "\n".join(out)
+
+
+def checker_lines_translated(outputs: Any, lang: str = LANGUAGE) -> Any:
+    """A code cell's stored outputs with the exercise checkers' lines in ``lang``.
+
+    Only printed text (``stream`` outputs) changes, and in it only the lines an exercise checker prints
+    (its status line, ``✓ Exercise 1 · title: ...``, and a chapter's summary), through the catalogue of
+    :mod:`course_lib.messages`; every other line, and every other output, is copied as it is. So the
+    Chinese notebook shows the same feedback a student who re-runs the cell gets.
+    """
+    from course_lib import messages
+
+    result = copy.deepcopy(list(outputs))
+    for out in result:
+        if out.get("output_type") == "stream":
+            text = out["text"] if isinstance(out["text"], str) else "".join(out["text"])
+            out["text"] = messages.translate_output(text, lang)
+    return result
