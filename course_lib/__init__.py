@@ -13,6 +13,9 @@ Modules (one concern each):
 - ``exercises``    -- the checker framework behind every chapter's exercises
 - ``checks_NN``    -- the checkers of chapter NN's exercises
 - ``nbtools``      -- executing notebooks and checking them with nbval (``python -m course_lib``)
+- ``messages``     -- checker feedback in the student's language (catalogue ``locale/zh.po``)
+- ``i18n``         -- the Chinese edition: translation files in ``i18n/zh/``, the notebooks in ``zh/``
+- ``book``, ``grade`` -- the book site and the grading of a class (``python -m course_lib book|grade``)
 
 and the helpers of the chapters that need them: ``sizing`` (01: parameter counts, FLOPs, power
 laws), ``neural`` (02), ``gradients`` (03: gradient checks, per-layer norms), ``optim`` (04: loss
@@ -22,7 +25,7 @@ name), ``language`` (10: the generated grammar corpus and its checker), ``rl`` (
 vectorised episodes, tic-tac-toe), ``applications`` (12: generated ratings, audio and series),
 ``multiworker`` (13: launching workers on localhost), ``fault_tolerance`` (13: a Dropout whose random
 state survives backup and restore), ``deployment`` (14: run records, checksums, a local serving
-endpoint), ``responsible`` (15: generated lending data, attribution and fairness plots) and
+endpoint), ``chat_server`` (14: an OpenAI-compatible chat endpoint), ``responsible`` (15: generated lending data, attribution and fairness plots) and
 ``pathway`` (16: the course map, choosing a model).
 """
 
