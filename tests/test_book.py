@@ -266,8 +266,8 @@ def test_every_page_loads_without_errors_with_its_images_and_math(site, browser_
     page.wait_for_url("**/book/index.html", timeout=20000)
     for html_file in _pages(site):
         rel = str(html_file.relative_to(site))
-        if rel == "index.html":
-            continue
+        if 'http-equiv="refresh"' in html_file.read_text(encoding="utf-8"):
+            continue  # a redirect (the root, zh/index.html): evaluating it would race its navigation
         errors = []
         on_console = lambda msg: errors.append(msg.text) if msg.type == "error" else None  # noqa: E731
         on_error = lambda exc: errors.append(str(exc))  # noqa: E731
