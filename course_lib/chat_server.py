@@ -27,7 +27,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from course_lib.deployment import _BadRequest, _host_forms, _read_json_request, _Server, _Server6
+from course_lib.deployment import _BadRequest, _host_forms, _read_json_request, _ThreadedServer
 
 __all__ = ["ChatServer", "ChatRequestError", "sse_events", "ROLES"]
 
@@ -176,7 +176,7 @@ def sse_events(text: str) -> list[str]:
     return events
 
 
-class ChatServer:
+class ChatServer(_ThreadedServer):
     """Serve ``generate`` on ``http://127.0.0.1:PORT/v1`` with OpenAI's chat-completions API, in a thread.
 
     ``generate(messages, max_tokens=..., temperature=..., seed=...)`` receives the validated
@@ -209,6 +209,8 @@ class ChatServer:
         count_tokens: ``count_tokens(messages)``, the prompt's length in tokens; if given, replies
             carry ``usage`` (prompt, completion and total tokens).
     """
+
+    _thread_prefix = "chat"
 
     def __init__(self, generate: Callable[..., Iterable[str]], model_name: str, host: str = "127.0.0.1",
                  port: int = 0, *, max_tokens_limit: int = 256, max_body_bytes: int = _MAX_BODY,
@@ -435,27 +437,6 @@ class ChatServer:
 
         return Handler
 
-    def __enter__(self) -> "ChatServer":
-        server_class = _Server6 if ":" in self.host else _Server
-        self._server = server_class((self.host, self.port), BaseHTTPRequestHandler, bind_and_activate=True)
-        self._server.RequestHandlerClass = self._handler(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"chat-{self.model_name}", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
 
 
 def _piece(piece: Any) -> str | None:

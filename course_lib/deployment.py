@@ -364,7 +364,37 @@ def _read_json_request(handler: BaseHTTPRequestHandler, max_body_bytes: int, rea
         raise _BadRequest(400, "the body is not JSON this server accepts: it is nested too deeply") from None
 
 
-class PredictionServer:
+class _ThreadedServer:
+    """The life cycle both local servers share (:class:`PredictionServer`, ``chat_server.ChatServer``):
+    bind on ``host``/``port`` when entered, serve from a daemon thread, shut down and join when left.
+    A subclass sets ``host``, ``port``, ``model_name`` and ``_thread_prefix`` and defines ``_handler``."""
+
+    _thread_prefix = "serve"
+
+    def __enter__(self) -> Any:
+        server_class = _Server6 if ":" in self.host else _Server
+        self._server = server_class((self.host, self.port), BaseHTTPRequestHandler, bind_and_activate=True)
+        self._server.RequestHandlerClass = self._handler(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{self._thread_prefix}-{self.model_name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server, self._thread = None, None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+
+class PredictionServer(_ThreadedServer):
     """Serve ``predict`` on ``http://127.0.0.1:PORT`` with TensorFlow Serving's REST API, in a thread.
 
     - ``GET /v1/models/NAME`` answers the model's status (``{"model_version_status": [...]}``);
@@ -494,36 +524,7 @@ class PredictionServer:
                 self._check_host()
                 if self.path != predict_path:
                     raise _BadRequest(404, f"unknown path {self.path}; try POST {predict_path}")
-                media_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-                if media_type != "application/json":
-                    raise _BadRequest(415, f"expected Content-Type: application/json, got {media_type or 'none'!r:.80}")
-                if self.headers.get("Transfer-Encoding"):
-                    raise _BadRequest(411, "chunked bodies are not accepted: send a Content-Length header")
-                raw_length = self.headers.get("Content-Length")
-                if raw_length is None:
-                    raise _BadRequest(411, "a Content-Length header is required")
-                raw_length = raw_length.strip()
-                if not (raw_length.isascii() and raw_length.isdigit()):
-                    raise _BadRequest(400, f"expected Content-Length to be a number of bytes >= 0, got {raw_length!r:.40}")
-                length = int(raw_length)
-                if length > outer.max_body_bytes:
-                    raise _BadRequest(413, f"request body of {length} bytes is over {outer.max_body_bytes}")
-                try:
-                    data = self.rfile.read(length)
-                except (TimeoutError, socket.timeout):
-                    raise _BadRequest(408, f"the body did not arrive within {outer.read_timeout_s:g} s") from None
-                if len(data) != length:
-                    raise _BadRequest(400, f"the body has {len(data)} bytes, Content-Length said {length}")
-                try:
-                    text = data.decode("utf-8")
-                except UnicodeDecodeError as err:
-                    raise _BadRequest(400, f"the body is not UTF-8 text: {err}") from None
-                try:
-                    return json.loads(text or "null", parse_constant=_reject_constant)
-                except json.JSONDecodeError as err:
-                    raise _BadRequest(400, f"the body is not JSON: {err}") from None
-                except RecursionError:
-                    raise _BadRequest(400, "the body is not JSON this server accepts: it is nested too deeply") from None
+                return _read_json_request(self, outer.max_body_bytes, outer.read_timeout_s)
 
             def do_POST(self) -> None:
                 try:
@@ -552,27 +553,6 @@ class PredictionServer:
 
         return Handler
 
-    def __enter__(self) -> "PredictionServer":
-        server_class = _Server6 if ":" in self.host else _Server
-        self._server = server_class((self.host, self.port), BaseHTTPRequestHandler, bind_and_activate=True)
-        self._server.RequestHandlerClass = self._handler(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"serve-{self.model_name}", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
 
 
 # --- figures -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from course_lib import chat_server
+from sockets import exchange
 
 MODEL = "toy"
 WORDS = ["the", "cat", "sees", "a", "dog", "near", "the", "tree", "."]
@@ -40,21 +41,7 @@ def _direct(content, max_tokens=16, temperature=0.0, seed=None):
 
 def _raw(port, data, timeout=10.0):
     """Send raw bytes; return (status, headers bytes, body bytes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    reply = b"".join(chunks)
-    assert reply, "the server closed the connection without an answer"
-    head, _, body = reply.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), head, body
+    return exchange(port, data, timeout)
 
 
 def _request(port, method="POST", path="/v1/chat/completions", body=None, *, content_type="application/json",

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from course_lib import deployment
+from sockets import exchange
 
 
 def _double(batch):
@@ -24,23 +25,7 @@ def _double(batch):
 
 def _raw(port, data, timeout=10.0, shut_write=False):
     """Send raw bytes to the server and return (status, parsed JSON body, raw headers)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        if shut_write:
-            sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    reply = b"".join(chunks)
-    assert reply, "the server closed the connection without an answer"
-    head, _, body = reply.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
+    status, head, body = exchange(port, data, timeout, shut_write)
     return status, json.loads(body, parse_constant=lambda c: pytest.fail(f"reply is not strict JSON: {c}")), head
 
 
